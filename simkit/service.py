@@ -137,6 +137,7 @@ class Service:
             self._rejected[bucket] += 1
             request.done.succeed("rejected")
         elif self.busy < self.workers:
+            self.world.metrics.observe(self._prefix + "queue_wait", now, 0.0)
             self._start(request)
         elif self.queue_limit is not None and len(self.queue) >= self.queue_limit:
             self._rejected[bucket] += 1

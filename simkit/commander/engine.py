@@ -137,8 +137,10 @@ def _num(at: float | str) -> str:
 def replay(model: ScenarioModel, plan: Plan) -> list[dict]:
     """Apply ``plan`` to ``model`` (which must be at time 0) and return one outcome per step.
 
-    Steps are taken in time order; a step whose precondition fails is recorded as
-    refused, with the reason, and the replay goes on. The model is left at the time
+    Steps are taken in time order, each at the commander tick nearest to its time
+    (the console can only act between ticks, so a replay does the same: a plan
+    copied from the console replays exactly). A step whose precondition fails is
+    recorded as refused, with the reason, and the replay goes on. The model is left at the time
     of the last step; the caller advances it to the end.
     """
     start = model.world.clock_start_s
@@ -148,7 +150,7 @@ def replay(model: ScenarioModel, plan: Plan) -> list[dict]:
     )
     outcomes = []
     for minute, _, step in timed:
-        model.advance_to(minute * 60.0)
+        model.advance_to(round(minute * 60.0 / model.tick_s) * model.tick_s)
         try:
             message = model.act(step.action)
             outcomes.append({"minute": minute, "action": step.action, "ok": True, "message": message})

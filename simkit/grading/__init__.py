@@ -159,7 +159,7 @@ def check_type(name: str, got: Any, types: type | tuple[type, ...]) -> None:
     numeric = any(t in (int, float) for t in types_tuple)
     if not isinstance(got, types_tuple) or (numeric and isinstance(got, bool)):
         wanted = " or ".join(t.__name__ for t in types_tuple)
-        raise AssertionError(f"{name} should be a {wanted}, but it is {got!r} (a {type(got).__name__})")
+        raise AssertionError(f"{name} should be of type {wanted}, but it is {got!r} (of type {type(got).__name__})")
 
 
 def check_close(name: str, got: Any, expected: float, *, rel: float = 0.05, abs_: float = 0.0,

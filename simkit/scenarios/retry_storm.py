@@ -199,7 +199,9 @@ class Model(ScenarioModel):
 
         def mean(name: str, mask) -> float:
             values = s.get(name)
-            return float(np.nanmean(values[mask])) if values is not None and mask.any() else float("nan")
+            if values is None or not mask.any() or np.isnan(values[mask]).all():
+                return float("nan")
+            return float(np.nanmean(values[mask]))
 
         return {
             "offered_before_rps": mean("offered", before),
