@@ -25,19 +25,22 @@ def test_clock_times_resolve_to_minutes_after_the_start():
 def test_incident_records_accepted_actions_only():
     inc = Incident("retry-storm", seed=0)
     assert inc.clock == "00:00" and inc.minute == 0
-    inc.tick(6)
-    assert inc.minute == 0.5
+    ok, reason = inc.act("pause_clients")
+    assert not ok and reason.startswith("nothing is wrong yet")
+    inc.tick(12)
+    assert inc.minute == 1.0
     assert inc.act("pause_clients") == (True, "new customer requests are turned away")
     ok, reason = inc.act("pause_clients")
     assert not ok and reason == "clients are already paused"
     inc.tick(2)
     inc.act("resume_clients")
-    assert inc.plan.to_data() == [[0.5, "pause_clients"], [0.667, "resume_clients"]]
+    assert inc.plan.to_data() == [[1, "pause_clients"], [1.167, "resume_clients"]]
     assert "operator: Pause clients" in "\n".join(inc.log)
 
 
 def test_available_explains_every_disabled_action():
     inc = Incident("retry-storm", seed=0)
+    inc.tick(13)
     available = inc.available()
     assert set(available) == set(inc.model.actions)
     assert available["shed_load"] is None and available["resume_clients"] == "clients are not paused"

@@ -123,7 +123,7 @@ def check_plan(
     """
     if at_least not in BAND_ORDER:
         raise ValueError(f"at_least = {at_least!r} is not allowed: must be one of {', '.join(BAND_ORDER)}")
-    card = score_plan(scenario, plan, seed=seed, params=params)
+    card = _fresh().score_plan(scenario, plan, seed=seed, params=params)
     if BAND_ORDER.index(card["band"]) < BAND_ORDER.index(at_least):
         refused = [f"minute {a['minute']:g} {a['action']}: {a['message']}"
                    for a in card["details"].get("actions", []) if not a["ok"]]
@@ -147,8 +147,19 @@ def run_summary(scenario: str, params: dict | None = None, *, seed: int = 0,
 
 
 def _fresh():
-    """This module, freshly loaded from disk (so kernel-side patches are discarded)."""
-    return importlib.reload(sys.modules[__name__])
+    """This module, freshly loaded from its file (so kernel-side patches are discarded).
+
+    It is loaded under a private name from the file on disk, not looked up in
+    ``sys.modules``, so replacing ``simkit.grading`` there or rebinding its
+    attributes changes nothing.
+    """
+    import importlib.util as _util
+
+    spec = _util.spec_from_file_location("_simkit_grading_fresh", __file__,
+                                         submodule_search_locations=None)
+    module = _util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # -- value checks with plain-words messages ----------------------------------------------

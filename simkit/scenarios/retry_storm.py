@@ -129,6 +129,8 @@ class Model(ScenarioModel):
 
     # -- operator actions -------------------------------------------------------------
     def precondition(self, action: str) -> str | None:
+        if self.now < self.params.spike_start_s:
+            return "nothing is wrong yet: no operator acts before the trouble starts"
         if action == "shed_load" and self.service.max_queue_wait_s is not None:
             return "stale requests are already being shed"
         if action == "retry_budget" and (self.budget_requested or self.clients.budget is not None):
@@ -180,7 +182,7 @@ class Model(ScenarioModel):
         success = m.get("answered", np.zeros_like(offered))
         with np.errstate(invalid="ignore", divide="ignore"):
             error = np.where(offered > 0, 1.0 - np.minimum(success / np.maximum(offered, 1), 1.0), 0.0)
-        settled = self.world.now - self._max_call_s() if not self.finished else self.world.now
+        settled = self.world.now - self._max_call_s()
         elapsed = self.world.metrics.times() < settled
         return {"error_rate": np.where(elapsed, error, np.nan)}
 
