@@ -1,0 +1,110 @@
+"""nbgrader configuration of the Cascade course.
+
+Run nbgrader commands *in this folder* (``cd course``): nbgrader reads the
+``nbgrader_config.py`` of the current directory. All paths below are absolute and
+built from this file's own location, so the checkout can live anywhere.
+
+Layout (see ``INSTRUCTORS.md``)::
+
+    solutions/<lab>/<lab>.ipynb    source notebooks, with solutions and hidden tests
+    labs/<lab>/<lab>.ipynb         what learners get (generated, committed)
+    course/submitted/ autograded/ feedback/ gradebook.db   grading work (git-ignored)
+"""
+
+import sys
+from pathlib import Path
+
+from nbgrader.converters import Autograde
+from nbgrader.preprocessors import OverwriteCells
+
+COURSE = Path(__file__).resolve().parent  # .../course
+REPO = COURSE.parent
+
+if str(COURSE) not in sys.path:  # this process only; the grading kernel is not affected
+    sys.path.insert(0, str(COURSE))
+from cascade_nbgrader import RestoreMissingCells  # noqa: E402
+
+c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
+
+# -- where things are ------------------------------------------------------------------
+c.CourseDirectory.course_id = "cascade"
+c.CourseDirectory.root = str(COURSE)
+# nbgrader joins root with these; an absolute path replaces root, so `generate_assignment
+# <lab>` reads ../solutions/<lab>/ and writes ../labs/<lab>/. submitted/, autograded/,
+# feedback/ and gradebook.db keep their default names under course/.
+SOURCE = REPO / "solutions"
+RELEASE = REPO / "labs"
+c.CourseDirectory.source_directory = str(SOURCE)
+c.CourseDirectory.release_directory = str(RELEASE)
+
+# nbgrader 0.9.5 builds regular expressions and glob patterns from these absolute paths
+# without escaping them: a checkout under a folder named with one of these characters
+# cannot work. (traitlets only logs errors raised in a config file, so print it plainly.)
+_UNSAFE = sorted(set(str(REPO)) & set("()[]{}?*+|^$\\"))
+if _UNSAFE:
+    print(
+        f"[course/nbgrader_config.py] ERROR: the checkout path {str(REPO)!r} contains "
+        f"{' '.join(_UNSAFE)}; nbgrader cannot find notebooks under it. Move the repository.",
+        file=sys.stderr,
+    )
+
+# -- executing submissions --------------------------------------------------------------
+# Every lab runs on the standard python3 kernel (the interpreter running nbgrader).
+c.ExecutePreprocessor.kernel_name = "python3"
+# A cell may run at most this long; an infinite loop is interrupted, the cell gets a
+# CellTimeoutError output (so it scores zero) and the rest of the notebook still runs.
+# nbgrader's Execute subclasses nbconvert's ExecutePreprocessor: set both, so the value
+# holds whichever section a reader (or an older nbgrader) looks at.
+CELL_TIMEOUT_S = 120
+c.Execute.timeout = CELL_TIMEOUT_S
+c.ExecutePreprocessor.timeout = CELL_TIMEOUT_S
+c.Execute.interrupt_on_timeout = True
+c.Execute.error_on_timeout = {
+    "ename": "CellTimeoutError",
+    "evalue": f"stopped after {CELL_TIMEOUT_S} s",
+    "traceback": [
+        f"CellTimeoutError: this cell was still running after {CELL_TIMEOUT_S} seconds and "
+        "was stopped by the grader (an endless loop, or far too much work for one cell?)"
+    ],
+}
+# After an interrupt the kernel needs a moment to report the KeyboardInterrupt; the
+# default 4 s can be too short on a busy grading machine, and running out of it makes
+# nbgrader abandon the whole submission.
+c.Execute.iopub_timeout = 30
+c.Execute.startup_timeout = 120
+# (Execute.allow_errors is fixed to True by nbgrader: a failing cell never stops the run.)
+
+# -- sanitising submissions -------------------------------------------------------------
+# Test cells a learner deleted are put back from the gradebook and graded, right after the
+# cell that precedes them in the source notebook. RestoreMissingCells is nbgrader's
+# OverwriteCells with the placement of missing cells fixed (see cascade_nbgrader.py:
+# 0.9.5 crashes when the cell before a deleted test cell is a locked read-only cell).
+c.OverwriteCells.add_missing_cells = True
+c.RestoreMissingCells.source_notebook = str(SOURCE / "{assignment_id}" / "{notebook_id}.ipynb")
+c.Autograde.sanitize_preprocessors = [
+    RestoreMissingCells if step is OverwriteCells else step
+    for step in Autograde.class_traits()["sanitize_preprocessors"].default()
+]
+
+# -- grading ------------------------------------------------------------------------------
+# nbgrader 0.9.5 gives a test cell zero points as soon as it wrote anything to stderr
+# (nbgrader.utils.determine_grade), even if every assertion passed: a DeprecationWarning
+# from a library, matplotlib's "building the font cache" notice on a fresh machine or a
+# logging line would cost a correct answer its points. A failing Python test always
+# leaves an *error* output, which still scores zero, so stderr text is only noise: the
+# built-in IgnorePattern step (after execution, before grades are saved) drops it.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"[\s\S]"  # any stderr text at all
+
+# -- collecting from an LMS (`nbgrader zip_collect <lab>`) --------------------------------
+# Files in course/downloaded/<lab>/archive/ named "<student_id>_<notebook>.ipynb", e.g.
+# "jdoe42_lab0-overload.ipynb" (zip files of such files are unpacked first). For another
+# naming scheme pass --FileNameCollectorPlugin.named_regexp=... (INSTRUCTORS.md has the
+# Canvas one).
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[^/_]+)_(?P<file_id>[^/]+\.ipynb)$"
+)
+
+# -- exchange (JupyterHub) ----------------------------------------------------------------
+# Exchange.root is left at nbgrader's default (/srv/nbgrader/exchange); a hub that uses
+# another shared folder sets it in the system-wide nbgrader_config.py (INSTRUCTORS.md).
