@@ -1,0 +1,66 @@
+# Cascade: the two commands a learner needs are `make course` and `make test`.
+#
+# Both use one virtual environment, .venv, made with the system python3 (>= 3.10).
+# It is created when missing and reinstalled only when pyproject.toml changes
+# (the stamp file .venv/.cascade-installed records the last install).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.cascade-installed
+# Extra arguments for pytest, e.g. make test PYTEST_ARGS="-m 'not slow' -x"
+PYTEST_ARGS ?=
+# Jupyter refuses to run as root unless told; containers often run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: help venv course test labs bench picture clean distclean
+
+help:
+	@echo "make course     install (first time) and open the course in JupyterLab"
+	@echo "make test       install (first time) and run the whole test suite"
+	@echo "make labs       regenerate labs/ from solutions/ (instructors)"
+	@echo "make bench      run the speed benchmarks (benchmarks/README.md)"
+	@echo "make picture    redraw the README picture with the kit"
+	@echo "make clean      remove caches and test output (keeps .venv and grades)"
+	@echo "make distclean  clean, and remove .venv too"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Cascade needs Python >= 3.10, but $(PYTHON) is " + sys.version.split()[0])'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); echo "could not create $(VENV) (on Debian/Ubuntu: apt install python3-venv)"; exit 1; }
+	@echo "Installing Cascade and its dependencies into $(VENV) (a few minutes the first time)..."
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# Opens at labs/; the file browser can go up to the repository (course/, solutions/ for instructors).
+course: $(STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/labs $(ROOT_FLAG)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+labs: $(STAMP)
+	$(PY) course/generate_labs.py
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_retry_storm.py
+	$(PY) benchmarks/bench_scenarios.py
+	$(PY) benchmarks/bench_labs.py
+
+PICTURE := course/images/dynamodb-2015.png
+# the operators' historical way out: pause renewals, add capacity (and give servers a longer
+# allowance, one of the corrective actions), then let renewals through again
+PICTURE_RUN := dynamodb-2015 --seed 0 --plan '[["05:06", "pause_renewals"], ["05:10", "add_capacity"], ["05:12", "lengthen_allowance"], ["05:40", "resume_renewals"]]'
+
+picture: $(STAMP)
+	@mkdir -p $(dir $(PICTURE))
+	$(VENV)/bin/simkit run $(PICTURE_RUN) --plot $(PICTURE)
+
+clean:
+	rm -rf build .pytest_cache test-artifacts *.egg-info
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)
