@@ -52,7 +52,7 @@ bench: $(STAMP)
 PICTURE := course/images/dynamodb-2015.png
 # the operators' historical way out: pause renewals, add capacity (and give servers a longer
 # allowance, one of the corrective actions), then let renewals through again
-PICTURE_RUN := dynamodb-2015 --seed 0 --plan '[["05:06", "pause_renewals"], ["05:10", "add_capacity"], ["05:12", "lengthen_allowance"], ["05:40", "resume_renewals"]]'
+PICTURE_RUN := dynamodb-2015 --seed 0 --plan '[["03:30", "add_capacity"], ["04:30", "add_capacity"], ["05:06", "pause_renewals"], ["05:30", "add_capacity"], ["06:55", "resume_renewals"]]'
 
 picture: $(STAMP)
 	@mkdir -p $(dir $(PICTURE))
