@@ -222,12 +222,17 @@ class ScenarioModel:
         params: Params | dict | None = None,
         seed: int = 0,
         plan: Any = None,
+        **plugins: Any,
     ) -> Result:
         """Run the whole horizon, applying ``plan`` (a :class:`simkit.commander.Plan`,
-        or a list of ``(time, action)``) if given, and return the Result."""
+        or a list of ``(time, action)``) if given, and return the Result.
+
+        ``plugins`` are passed to the model's constructor: scenarios whose pieces a
+        learner writes take them as keywords (e.g. ``membership=my_function``).
+        """
         from ..commander.engine import Plan, replay
 
-        model = cls(params, seed)
+        model = cls(params, seed, **plugins)
         if plan is not None:
             replay(model, Plan.coerce(plan, model))
         model.advance_to(model.horizon_s)

@@ -413,18 +413,5 @@ class Model(ScenarioModel):
                      "recovered_at": None if recovered_at is None else self.world.clock(recovered_at)},
         )
 
-    @classmethod
-    def run(cls, params: Params | dict | None = None, seed: int = 0, plan: Any = None, *,
-            membership: MembershipFn | None = None, renewal: RenewalFn | None = None):
-        """Run 02:00-08:00 (with an optional operator ``plan``) and return the Result;
-        ``membership`` / ``renewal`` plug in your own versions of those pieces."""
-        from ...commander.engine import Plan, replay
-
-        model = cls(params, seed, membership=membership, renewal=renewal)
-        if plan is not None:
-            replay(model, Plan.coerce(plan, model))
-        model.advance_to(model.horizon_s)
-        return model.result()
-
 
 run = Model.run

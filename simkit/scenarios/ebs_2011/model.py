@@ -405,17 +405,6 @@ class Model(ScenarioModel):
         )
 
     # -- running --------------------------------------------------------------------------------
-    @classmethod
-    def run(cls, params: Params | dict | None = None, seed: int = 0, plan: Any = None, *,
-            remirror: Any = None, bulkhead: Any = None):
-        """Run the whole horizon (with ``plan``, and a learner's ``remirror`` / ``bulkhead`` if given)."""
-        from ...commander.engine import Plan, replay
-
-        model = cls(params, seed, remirror=remirror, bulkhead=bulkhead)
-        if plan is not None:
-            replay(model, Plan.coerce(plan, model))
-        model.advance_to(model.horizon_s)
-        return model.result()
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -743,22 +743,3 @@ class Model(ScenarioModel):
             verdict=verdict,
             details={**o, "penalties": penalties(fleet_h, ttn, lost)},
         )
-
-    @classmethod
-    def run(
-        cls,
-        params: Params | dict | None = None,
-        seed: int = 0,
-        plan: Any = None,
-        *,
-        apply_workflow: Callable | None = None,
-        reconcile_lb: Callable | None = None,
-    ):
-        """Run the whole horizon (with an optional plan and learner-written functions)."""
-        from ...commander.engine import Plan, replay
-
-        model = cls(params, seed, apply_workflow=apply_workflow, reconcile_lb=reconcile_lb)
-        if plan is not None:
-            replay(model, Plan.coerce(plan, model))
-        model.advance_to(model.horizon_s)
-        return model.result()
