@@ -247,7 +247,7 @@ def wait_kernel_idle(page, timeout_ms: int = KERNEL_MS) -> None:
     the status bar's "Python 3 (ipykernel) | Idle" is checked as well.
     """
     page.wait_for_function(
-        """() => {
+        r"""() => {
             const indicator = document.querySelector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator');
             if (!indicator || indicator.getAttribute('data-status') !== 'idle') return false;
             const kernelIdle = [...document.querySelectorAll('.jp-StatusBar-TextItem')]

@@ -129,8 +129,6 @@ class Model(ScenarioModel):
 
     # -- operator actions -------------------------------------------------------------
     def precondition(self, action: str) -> str | None:
-        if self.now < self.params.spike_start_s:
-            return "nothing is wrong yet: no operator acts before the trouble starts"
         if action == "shed_load" and self.service.max_queue_wait_s is not None:
             return "stale requests are already being shed"
         if action == "retry_budget" and (self.budget_requested or self.clients.budget is not None):
