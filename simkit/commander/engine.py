@@ -23,7 +23,7 @@ from ..params import Params
 from ..scenarios import get as get_scenario
 from ..scenarios.base import ActionRefused, ScenarioModel, ScoreCard
 
-__all__ = ["PlanStep", "Plan", "Incident", "replay", "score"]
+__all__ = ["PlanStep", "Plan", "Incident", "replay", "play_out", "score"]
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,17 @@ def replay(model: ScenarioModel, plan: Plan) -> list[dict]:
     return outcomes
 
 
+def play_out(model: ScenarioModel, plan: Any = None) -> list[dict]:
+    """Apply ``plan`` (if any) to a fresh ``model`` and run it to the end of its horizon.
+
+    Returns the per-step outcomes of :func:`replay`. This is the one way a whole run
+    is played, for :meth:`ScenarioModel.run` and for :func:`score` alike.
+    """
+    outcomes = replay(model, Plan.coerce(plan, model)) if plan is not None else []
+    model.advance_to(model.horizon_s)
+    return outcomes
+
+
 def score(
     scenario: str,
     plan: Plan | list | str = (),
@@ -169,8 +180,7 @@ def score(
 ) -> ScoreCard:
     """Replay ``plan`` on a fresh run of ``scenario`` and return its score card."""
     model = get_scenario(scenario)(params, seed)
-    outcomes = replay(model, Plan.coerce(list(plan) if isinstance(plan, tuple) else plan, model))
-    model.advance_to(model.horizon_s)
+    outcomes = play_out(model, plan)
     card = model.score_card()
     card.details["actions"] = outcomes
     return card

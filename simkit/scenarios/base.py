@@ -230,10 +230,8 @@ class ScenarioModel:
         ``plugins`` are passed to the model's constructor: scenarios whose pieces a
         learner writes take them as keywords (e.g. ``membership=my_function``).
         """
-        from ..commander.engine import Plan, replay
+        from ..commander.engine import play_out
 
         model = cls(params, seed, **plugins)
-        if plan is not None:
-            replay(model, Plan.coerce(plan, model))
-        model.advance_to(model.horizon_s)
+        play_out(model, plan)
         return model.result()
