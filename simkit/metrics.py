@@ -23,7 +23,18 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["Metrics", "Timeline", "TimelineEvent"]
+__all__ = ["Metrics", "Timeline", "TimelineEvent", "ratio"]
+
+
+def ratio(num, den, empty: float = np.nan) -> np.ndarray:
+    """``num / den`` per bucket, with ``empty`` where ``den`` is 0 (no division warning).
+
+    The usual shape of a rate: errors per call, successes per request. A bucket with
+    no calls has no rate, so it gets ``empty`` (NaN by default: a plot leaves a gap).
+    """
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    return np.divide(num, den, out=np.full(np.broadcast(num, den).shape, float(empty)), where=den > 0)
 
 
 @dataclass(frozen=True)
@@ -139,8 +150,7 @@ class Metrics:
             out[name] = _forward_fill(np.asarray(values, dtype=float))
         for name, sums in self._obs_sum.items():
             n = np.asarray(self._obs_n[name], dtype=float)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[f"{name}_mean"] = np.where(n > 0, np.asarray(sums) / np.maximum(n, 1), np.nan)
+            out[f"{name}_mean"] = ratio(sums, n)
             out[f"{name}_n"] = n
         return out
 

@@ -82,3 +82,11 @@ def test_sample_every_records_a_gauge_per_bucket():
 def test_every_rejects_non_positive_period():
     with pytest.raises(ValueError, match="period_s = 0 is not allowed"):
         World(0, horizon_s=5).every(0, lambda: None)
+
+
+def test_ratio_leaves_empty_buckets_empty():
+    from simkit.metrics import ratio
+
+    out = ratio([1, 0, 3], [2, 0, 0])
+    assert out[0] == 0.5 and math.isnan(out[1]) and math.isnan(out[2])
+    assert ratio([1, 0], [4, 0], empty=0.0).tolist() == [0.25, 0.0]

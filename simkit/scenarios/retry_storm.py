@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..client import Clients, LoadProfile
+from ..metrics import ratio
 from ..params import Params, param
 from ..policies import ExponentialBackoff, FixedRetry, NoRetry, RetryBudget
 from ..service import Service
@@ -172,26 +173,27 @@ class Model(ScenarioModel):
 
     # -- results ----------------------------------------------------------------------
     def extra_series(self) -> dict[str, np.ndarray]:
+        """The series derived at the end: the customer error rate (see :meth:`_error_rate`)."""
+        return {"error_rate": self._error_rate(self.world.metrics.series())}
+
+    def _error_rate(self, series: dict[str, np.ndarray]) -> np.ndarray:
         """Customer error rate per second: the share of the requests arriving in that second
         that never got an answer (retries included). Seconds whose calls may still be in
         flight (the last ``timeout_s x (max_retries + 1)``) are left blank (NaN)."""
-        m = self.world.metrics.series()
-        offered = m.get("offered", np.zeros(self.world.metrics.n_buckets))
-        success = m.get("answered", np.zeros_like(offered))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            error = np.where(offered > 0, 1.0 - np.minimum(success / np.maximum(offered, 1), 1.0), 0.0)
+        offered = series.get("offered", np.zeros(self.world.metrics.n_buckets))
+        success = series.get("answered", np.zeros_like(offered))
+        error = 1.0 - np.minimum(ratio(success, offered, empty=1.0), 1.0)  # nobody came: no errors
         settled = self.world.now - self._max_call_s()
         elapsed = self.world.metrics.times() < settled
-        return {"error_rate": np.where(elapsed, error, np.nan)}
+        return np.where(elapsed, error, np.nan)
 
     def _max_call_s(self) -> float:
         """The longest a call can stay unresolved: every attempt times out, plus backoff."""
         p = self.params
         return p.timeout_s * (p.max_retries + 1) + (5.0 * p.max_retries if p.retry_policy == "backoff" else 0.0)
 
-    def _window_means(self) -> dict[str, float]:
-        s = self.world.metrics.series()
-        s.update(self.extra_series())
+    def _window_means(self, s: dict[str, np.ndarray]) -> dict[str, float]:
+        """Means of the main series before the spike and over the last minute."""
         t = self.world.metrics.times()
         p = self.params
         before = (t >= 10) & (t < p.spike_start_s)
@@ -214,8 +216,10 @@ class Model(ScenarioModel):
         }
 
     def summary(self) -> dict[str, Any]:
-        w = self._window_means()
-        recovered_at = self._recovered_at_s()
+        series = self.world.metrics.series()
+        series["error_rate"] = self._error_rate(series)
+        w = self._window_means(series)
+        recovered_at = self._recovered_at_s(series["error_rate"])
         return {
             **w,
             "amplification_end": w["attempts_end_rps"] / w["offered_end_rps"] if w["offered_end_rps"] else float("nan"),
@@ -224,9 +228,8 @@ class Model(ScenarioModel):
             "recovered_at_s": recovered_at,
         }
 
-    def _recovered_at_s(self) -> float | None:
-        """First time after the spike from which the error rate stays below 5% to the end."""
-        err = self.extra_series()["error_rate"]
+    def _recovered_at_s(self, err: np.ndarray) -> float | None:
+        """First time after the spike from which the error rate ``err`` stays below 5% to the end."""
         t = self.world.metrics.times()
         start = self.params.spike_start_s
         end = self.world.now - self._max_call_s()
@@ -244,12 +247,13 @@ class Model(ScenarioModel):
         """Score: 100 minus the share of customer requests failed after the spike began,
         scaled so that failing everything from the spike to the end scores 0."""
         p = self.params
-        err = np.nan_to_num(self.extra_series()["error_rate"], nan=0.0)
+        error_rate = self._error_rate(self.world.metrics.series())
+        err = np.nan_to_num(error_rate, nan=0.0)
         t = self.world.metrics.times()
         after = t >= p.spike_start_s
         error_minutes = float(err[after].sum() * self.world.metrics.bucket_s / 60.0)
         worst = float(after.sum() * self.world.metrics.bucket_s / 60.0)
-        recovered_at = self._recovered_at_s()
+        recovered_at = self._recovered_at_s(error_rate)
         ttr = None if recovered_at is None else (recovered_at - p.spike_start_s) / 60.0
         score = round(100.0 * max(0.0, 1.0 - error_minutes / worst) ** 2, 1) if worst else 100.0
         wasted = self.world.metrics.total("wasted")

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ...metrics import ratio
 from ...world import World
 from ..base import ActionSpec, Panel, ScenarioModel, ScoreCard
 from . import dependents
@@ -300,9 +301,7 @@ class Model(ScenarioModel):
         """The customer error rate per minute (mean of the 10-s samples; NaN where not yet
         simulated) and the dependents' series computed from it."""
         m = self.world.metrics
-        samples = np.asarray(self._error_samples)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            error = np.where(samples > 0, np.asarray(self._error_sum) / np.maximum(samples, 1), np.nan)
+        error = ratio(self._error_sum, self._error_samples)
         p, bucket = self.params, m.bucket_s
         fault, backlog = dependents.autoscaling(error, bucket, p.autoscaling_jobs_per_min,
                                                 p.autoscaling_capacity_per_min)

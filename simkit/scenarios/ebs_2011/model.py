@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ...metrics import ratio
 from ...network import Network
 from ...world import World
 from ..base import ActionSpec, Panel, ScenarioModel, ScoreCard
@@ -295,11 +296,11 @@ class Model(ScenarioModel):
         healthy_calls = healthy_errors = 0.0
         for zone in self.zones:
             calls, errors = s[f"api_calls_{zone}"], s[f"api_errors_{zone}"]
-            out[f"api_error_share_{zone}"] = _ratio(errors, calls)
+            out[f"api_error_share_{zone}"] = ratio(errors, calls, empty=0.0)
             if zone != self.affected:
                 healthy_calls = healthy_calls + calls
                 healthy_errors = healthy_errors + errors
-        out["api_error_share_healthy"] = _ratio(healthy_errors, healthy_calls)
+        out["api_error_share_healthy"] = ratio(healthy_errors, healthy_calls, empty=0.0)
         out["api_error_share_affected"] = out[f"api_error_share_{self.affected}"]
         out["api_error_share_healthy_pct"] = 100 * out["api_error_share_healthy"]
         out["api_error_share_affected_pct"] = 100 * out["api_error_share_affected"]
@@ -403,13 +404,6 @@ class Model(ScenarioModel):
                 "nodes_crashed": f["nodes_crashed"],
             },
         )
-
-    # -- running --------------------------------------------------------------------------------
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
 def _check_plugin(name: str, obj: Any, methods: tuple[str, ...]) -> None:

@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ...metrics import ratio
 from ...world import World
 from ..base import ActionSpec, Panel, ScenarioModel, ScoreCard
 from . import fleet
@@ -633,16 +634,11 @@ class Model(ScenarioModel):
             calls = s.get(f"api_calls_{group}", zeros)
             errors = s.get(f"api_errors_{group}", zeros)
             calls_all, errors_all = calls_all + calls, errors_all + errors
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[f"api_error_rate_{group}"] = np.where(calls > 0, errors / np.maximum(calls, 1e-12), np.nan)
+            out[f"api_error_rate_{group}"] = ratio(errors, calls)
         slow = s.get("api_slow_calls", zeros)
         p = self.params
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["api_error_rate"] = np.where(calls_all > 0, errors_all / np.maximum(calls_all, 1e-12), np.nan)
-            out["api_latency_s"] = np.where(
-                calls_all > 0,
-                p.api_latency_s + (p.missing_state_latency_s - p.api_latency_s) * slow / np.maximum(calls_all, 1e-12),
-                np.nan)
+        out["api_error_rate"] = ratio(errors_all, calls_all)
+        out["api_latency_s"] = p.api_latency_s + ratio((p.missing_state_latency_s - p.api_latency_s) * slow, calls_all)
         return out
 
     def changes_lost(self) -> int:
