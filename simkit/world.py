@@ -114,8 +114,16 @@ class World:
         env = self.env
         self.every(period, lambda: metrics.gauge(name, env.now, read()))
 
-    def run(self, until_s: float | None = None) -> None:
-        """Advance the simulation to ``until_s`` (default: the horizon)."""
+    def run(self, until_s: float | None = None, *, inclusive: bool = False) -> None:
+        """Advance the simulation to ``until_s`` (default: the horizon).
+
+        SimPy stops *before* the events due at exactly ``until_s``; with ``inclusive``
+        those run too, so whatever happens next (an operator's action) comes after
+        everything that was due at that moment, as it would in real time.
+        """
         target = self.horizon_s if until_s is None else min(until_s, self.horizon_s)
         if target > self.env.now:
             self.env.run(until=target)
+        if inclusive:
+            while self.env.peek() <= target:
+                self.env.step()

@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-from .base import ActionSpec, ActionRefused, Panel, ScenarioModel, ScoreCard
+from .base import ActionRefused, Panel, ScenarioModel, ScoreCard
 
-__all__ = ["get", "names", "ActionSpec", "ActionRefused", "Panel", "ScenarioModel", "ScoreCard"]
+__all__ = ["get", "names", "ActionRefused", "Panel", "ScenarioModel", "ScoreCard"]
 
 #: scenario name -> module under simkit.scenarios
 _MODULES = {

@@ -1,51 +1,49 @@
-"""What every scenario provides, so the CLI, plots, commander and grading can use it.
+"""The scenario contract: what a scenario declares, and what the kit does for it.
 
-A scenario is a module in :mod:`simkit.scenarios` with
+A scenario is a module in :mod:`simkit.scenarios` with a ``Params`` class (a
+:class:`simkit.params.Params` with calibrated defaults) and a ``Model``, a subclass of
+:class:`ScenarioModel`. The model **declares**:
 
-* a ``Params`` class (a :class:`simkit.params.Params` with calibrated defaults);
-* a ``Model`` class, a subclass of :class:`ScenarioModel` below: it builds the
-  world in ``__init__``, can be advanced step by step, and accepts operator
-  actions (this is what the incident-commander game drives);
-* a ``run(params=None, seed=0, plan=None) -> Result`` function, normally just
-  ``run = Model.run``.
+* ``name``, ``title``, ``Params``, ``tick_s`` (one commander tick), ``panels`` (the
+  dashboard), ``rubric`` (:mod:`simkit.rubric`: how the game scores), ``watches``
+  (:mod:`simkit.outcome`: milestones, one of which pages the on-call engineer),
+  ``page_rule`` (when that page comes, in words), ``intended_plan`` (what the lab
+  teaches) and ``historical_plan`` (what the operators did, where the record says);
+* its operator actions, as methods decorated with :func:`simkit.actions.action`;
 
-A model advances in plain simulated seconds. ``advance_to(t)`` runs the SimPy
-clock up to ``t``; ``act(name)`` applies an operator action *now* (its effect may
-take time: the model schedules it). Because actions only happen between steps,
+and **overrides** three hooks:
+
+* :meth:`build`: make ``self.world`` and everything in it (learner plug-ins arrive
+  here as keywords, e.g. ``membership=my_function``);
+* :meth:`measure`: the figures the rubric scores, over the part run so far;
+* :meth:`outcome`: one factual sentence about how the incident went;
+
+plus :meth:`summary` (the figures the labs and the CLI print) and, optionally,
+:meth:`extra_series` (series derived at the end, such as an error rate).
+
+Everything else is the kit's, the same for every scenario: stepping the clock,
+watching milestones, the page (no action before it), refusing actions with a reason,
+scheduling delayed effects and logging them, limits and costs, the score card, and
+running a whole plan (:mod:`simkit.plan`). Because actions only happen between steps,
 replaying the same actions at the same times gives the same result, bit for bit.
+Adding a fifth incident is described in ``simkit/scenarios/README.md``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import inspect
+from dataclasses import dataclass
 from typing import Any, ClassVar, Sequence
 
+from ..actions import Action, ActionFailed, ActionRecord, ActionRefused, format_duration
+from ..outcome import Watch
 from ..params import Params
+from ..plan import play_out
 from ..result import Result
+from ..rubric import BANDS, Rubric, ScoreCard, band_for
 from ..world import World
 
-__all__ = ["ActionSpec", "Panel", "ScenarioModel", "ActionRefused", "ScoreCard", "BANDS"]
-
-#: Outcome bands from worst to best; :meth:`ScoreCard.band` is one of these.
-BANDS: tuple[str, ...] = ("bottom", "low", "middle", "top")
-
-
-class ActionRefused(Exception):
-    """An operator action whose precondition does not hold right now (message says why)."""
-
-
-@dataclass(frozen=True)
-class ActionSpec:
-    """One operator action of a scenario, as the commander console shows it.
-
-    ``delay_s`` is how long the action takes to have its effect (0 = at once);
-    ``description`` says what it does in one sentence, for the button's tooltip.
-    """
-
-    name: str
-    label: str
-    description: str
-    delay_s: float = 0.0
+__all__ = ["Panel", "ScenarioModel", "ActionRefused", "ScoreCard", "BANDS", "band_for"]
 
 
 @dataclass(frozen=True)
@@ -63,56 +61,8 @@ class Panel:
     ylim: tuple[float, float] | None = None
 
 
-@dataclass
-class ScoreCard:
-    """How an incident went, as the commander scores it.
-
-    ``error_minutes``: customer-facing error-minutes (share of requests failing,
-    integrated over minutes). ``time_to_recover_min``: minutes from the trigger until
-    the headline error series is back to normal and stays there (None = never within
-    the run). ``work_lost``: the scenario's measure of lost work or data (its unit is
-    in ``work_lost_unit``). ``score`` is 0-100 and ``band`` one of :data:`BANDS`.
-    ``details`` holds scenario-specific figures; ``verdict`` says in words why.
-    """
-
-    error_minutes: float
-    time_to_recover_min: float | None
-    work_lost: float
-    work_lost_unit: str
-    score: float
-    band: str
-    verdict: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "error_minutes": self.error_minutes,
-            "time_to_recover_min": self.time_to_recover_min,
-            "work_lost": self.work_lost,
-            "work_lost_unit": self.work_lost_unit,
-            "score": self.score,
-            "band": self.band,
-            "verdict": self.verdict,
-            "details": self.details,
-        }
-
-    @staticmethod
-    def band_for(score: float) -> str:
-        """The band for a 0-100 score: >= 80 top, >= 55 middle, >= 30 low, else bottom."""
-        if score >= 80:
-            return "top"
-        if score >= 55:
-            return "middle"
-        if score >= 30:
-            return "low"
-        return "bottom"
-
-
 class ScenarioModel:
-    """Base class of a steppable scenario model. Subclasses set the class attributes
-    and implement ``__init__`` (build the world), :meth:`_apply`, :meth:`summary`,
-    :meth:`score_card`, and optionally :meth:`precondition`.
-    """
+    """Base class of a steppable scenario model (see the module docstring)."""
 
     #: scenario name as used by the CLI and the registry, e.g. "retry-storm"
     name: ClassVar[str] = ""
@@ -122,18 +72,49 @@ class ScenarioModel:
     Params: ClassVar[type[Params]]
     #: length of one commander tick, in simulated seconds
     tick_s: ClassVar[float] = 60.0
-    #: the operator actions, by name
-    actions: ClassVar[dict[str, ActionSpec]] = {}
     #: the dashboard panels, top to bottom
     panels: ClassVar[Sequence[Panel]] = ()
+    #: how the commander game scores a run
+    rubric: ClassVar[Rubric]
+    #: milestones written to the timeline; exactly one has ``page=True``
+    watches: ClassVar[Sequence[Watch]] = ()
+    #: when the on-call engineer is paged, in words (shown when an action comes too early)
+    page_rule: ClassVar[str] = ""
+    #: how often the watches are checked, in simulated seconds (None: min(tick_s, 60))
+    watch_period_s: ClassVar[float | None] = None
+    #: the plan the lab teaches (top band on every seed)
+    intended_plan: ClassVar[list] = []
+    #: what the operators did on the day, as a plan (None where the record does not say)
+    historical_plan: ClassVar[list | None] = None
+    #: how far the debrief moves a step earlier or later, in simulated seconds
+    debrief_shift_s: ClassVar[float] = 600.0
+    #: the operator actions, by plan identifier (collected from the @action methods)
+    actions: ClassVar[dict[str, Action]] = {}
 
     world: World
 
-    def __init__(self, params: Params | None = None, seed: int = 0) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found: dict[str, Action] = {}
+        for klass in reversed(cls.__mro__):
+            for attr, value in vars(klass).items():
+                if isinstance(value, Action):
+                    found[attr] = value
+        cls.actions = found
+
+    def __init__(self, params: Params | dict | None = None, seed: int = 0, **plugins: Any) -> None:
         self.params = self.coerce_params(params)
         self.seed = seed
+        self._check_plugins(plugins)
+        self.action_log: list[ActionRecord] = []
+        self.page_s: float | None = None
+        self._watch_active = [False] * len(self.watches)
+        self.build(**plugins)
+        period = self.watch_period_s or min(self.tick_s, 60.0)
+        if self.watches:
+            self.world.every(period, self._check_watches)
 
-    # -- construction helpers ---------------------------------------------------------
+    # -- construction -----------------------------------------------------------------------
     @classmethod
     def coerce_params(cls, params: Params | dict | None) -> Params:
         """Accept a Params instance, a dict of overrides, or None (defaults)."""
@@ -148,7 +129,25 @@ class ScenarioModel:
             )
         return params
 
-    # -- stepping ---------------------------------------------------------------------
+    @classmethod
+    def plugin_names(cls) -> list[str]:
+        """The keywords :meth:`build` accepts for learner-written pieces."""
+        signature = inspect.signature(cls.build)
+        return [n for n, p in signature.parameters.items()
+                if n != "self" and p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+    def _check_plugins(self, plugins: dict[str, Any]) -> None:
+        allowed = self.plugin_names()
+        unknown = sorted(set(plugins) - set(allowed))
+        if unknown:
+            raise TypeError(f"{self.name} has no plug-in {unknown[0]!r}; allowed: "
+                            f"{', '.join(allowed) if allowed else 'none'}")
+
+    def build(self) -> None:  # pragma: no cover - abstract
+        """Make ``self.world`` and everything in it. Learner plug-ins come as keywords."""
+        raise NotImplementedError
+
+    # -- stepping ---------------------------------------------------------------------------
     @property
     def now(self) -> float:
         return self.world.now
@@ -161,41 +160,116 @@ class ScenarioModel:
     def finished(self) -> bool:
         return self.world.now >= self.world.horizon_s
 
-    def advance_to(self, t_s: float) -> None:
-        """Run the simulation up to simulated time ``t_s`` (capped at the horizon)."""
-        self.world.run(t_s)
+    def clock(self, t_s: float | None = None) -> str:
+        """Time of day of simulated time ``t_s`` (default: now), as "HH:MM"."""
+        return self.world.clock(t_s)
 
-    # -- operator actions -------------------------------------------------------------
-    def precondition(self, action: str) -> str | None:
-        """Why ``action`` cannot be taken now, or None if it can. Override per scenario."""
-        return None
+    def advance_to(self, t_s: float) -> None:
+        """Run the simulation up to simulated time ``t_s`` (capped at the horizon), including
+        everything due at exactly ``t_s``, so an action taken then comes after it."""
+        self.world.run(t_s, inclusive=True)
+
+    # -- milestones and the page ------------------------------------------------------------
+    def _check_watches(self) -> None:
+        for i, watch in enumerate(self.watches):
+            if not self._watch_active[i]:
+                if watch.fires(self):
+                    self._watch_active[i] = True
+                    self.world.note(watch.label, watch.kind)
+                    if watch.page and self.page_s is None:
+                        self.page_s = self.world.now
+                        self.world.note(f"on-call engineer paged: {watch.label}", "page")
+            elif watch.clears is not None and watch.clears(self):
+                self._watch_active[i] = False
+                if watch.clear_label:
+                    self.world.note(watch.clear_label, "recovery")
+
+    @property
+    def paged(self) -> bool:
+        return self.page_s is not None
+
+    # -- operator actions -------------------------------------------------------------------
+    def pending(self) -> list[ActionRecord]:
+        """Actions taken whose effect has not come yet."""
+        return [r for r in self.action_log if r.status == "pending"]
+
+    def times_taken(self, action: str) -> int:
+        """How many times ``action`` was accepted so far."""
+        return sum(1 for r in self.action_log if r.name == action and r.accepted)
 
     def check(self, action: str) -> str | None:
-        """Like :meth:`precondition`, but also rejects unknown actions and a finished run."""
-        if action not in self.actions:
+        """Why ``action`` cannot be taken now, or None if it can."""
+        spec = self.actions.get(action)
+        if spec is None:
             return f"unknown action {action!r}; this scenario has: {', '.join(self.actions)}"
         if self.finished:
             return "the incident is over"
-        return self.precondition(action)
+        if self.page_s is None:
+            return f"nothing has alerted yet: you are paged when {self.page_rule}"
+        for record in self.pending():
+            if record.name == action:
+                return f"already under way: it takes effect at {self.clock(record.due_s)}"
+        if spec.limit is not None and self.times_taken(action) >= spec.limit:
+            return "already done" if spec.limit == 1 else f"already taken {spec.limit} times, the most allowed"
+        return spec.refusal(self)
+
+    def try_action(self, action: str) -> ActionRecord:
+        """Take ``action`` now if it can be taken; record what happened either way."""
+        spec = self.actions.get(action)
+        label = spec.label if spec else action
+        now = self.world.now
+        reason = self.check(action)
+        if reason is not None:
+            record = ActionRecord(action, label, now, now, "refused", reason, self.rubric.costs.refused_cost)
+            self.action_log.append(record)
+            return record
+        delay = spec.delay_s(self.params)
+        record = ActionRecord(action, label, now, now + delay, "pending", "", spec.cost)
+        self.action_log.append(record)
+        self.world.note(f"operator: {label}", "action")
+        said = spec.request(self) if spec.request is not None else None
+        if delay <= 0:
+            self._take_effect(spec, record)
+        else:
+            record.message = said or f"under way: takes effect in {format_duration(delay)}"
+            self.world.at(record.due_s, lambda: self._take_effect(spec, record))
+        return record
 
     def act(self, action: str) -> str:
         """Take ``action`` now; return what happened in words, or raise ActionRefused."""
-        reason = self.check(action)
-        if reason is not None:
-            raise ActionRefused(reason)
-        label = self.actions[action].label
-        self.world.note(f"operator: {label}", "action")
-        return self._apply(action)
+        record = self.try_action(action)
+        if not record.accepted:
+            raise ActionRefused(record.message)
+        return record.message
 
-    def _apply(self, action: str) -> str:  # pragma: no cover - abstract
+    def _take_effect(self, spec: Action, record: ActionRecord) -> None:
+        try:
+            message = spec.effect(self)
+        except ActionFailed as failure:
+            record.status, record.message = "failed", str(failure)
+            self.world.note(f"{spec.label} failed: {failure}", "failure")
+            return
+        record.status = "done"
+        record.message = message or f"{spec.label}: done"
+        self.world.note(record.message, "effect")
+
+    # -- results ------------------------------------------------------------------------------
+    def measure(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        """The figures the rubric scores (keys of its components), over the part run so far."""
         raise NotImplementedError
 
-    # -- results ----------------------------------------------------------------------
-    def summary(self) -> dict[str, Any]:  # pragma: no cover - abstract
+    def outcome(self, measurements: dict[str, Any]) -> str:  # pragma: no cover - abstract
+        """One factual sentence about how the incident went (no praise, no blame)."""
         raise NotImplementedError
 
-    def score_card(self) -> ScoreCard:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def summary(self) -> dict[str, Any]:
+        """The figures labs and the CLI print; by default the rubric's measurements."""
+        return self.measure()
+
+    def score_card(self) -> ScoreCard:
+        """The score card of the run so far, by the scenario's rubric."""
+        measurements = self.measure()
+        return self.rubric.score(self.name, measurements, self.action_log, self.outcome(measurements))
 
     def extra_series(self) -> dict:
         """Series computed from others at the end (e.g. error rate). Override as needed."""
@@ -217,21 +291,22 @@ class ScenarioModel:
         )
 
     @classmethod
-    def run(
-        cls,
-        params: Params | dict | None = None,
-        seed: int = 0,
-        plan: Any = None,
-        **plugins: Any,
-    ) -> Result:
-        """Run the whole horizon, applying ``plan`` (a :class:`simkit.commander.Plan`,
-        or a list of ``(time, action)``) if given, and return the Result.
-
-        ``plugins`` are passed to the model's constructor: scenarios whose pieces a
-        learner writes take them as keywords (e.g. ``membership=my_function``).
-        """
-        from ..commander.engine import play_out
-
+    def run(cls, params: Params | dict | None = None, seed: int = 0, plan: Any = None,
+            **plugins: Any) -> Result:
+        """Run the whole horizon, applying ``plan`` (a :class:`simkit.plan.Plan`, or a list
+        of ``(time, action)``) if given, and return the Result. ``plugins`` go to
+        :meth:`build` (e.g. ``membership=my_function``)."""
         model = cls(params, seed, **plugins)
         play_out(model, plan)
         return model.result()
+
+    @classmethod
+    def reference_plan(cls, which: str) -> list:
+        """``"intended"`` or ``"historical"``: that reference plan (ValueError if none)."""
+        if which == "intended":
+            return list(cls.intended_plan)
+        if which == "historical":
+            if cls.historical_plan is None:
+                raise ValueError(f"{cls.name} has no historical plan: the record does not say what was done")
+            return list(cls.historical_plan)
+        raise ValueError(f"reference plan {which!r} is not allowed: use 'intended' or 'historical'")

@@ -19,40 +19,41 @@ from typing import Any
 
 import numpy as np
 
+from ...actions import ActionFailed, action
 from ...metrics import ratio
+from ...outcome import Watch, error_minutes, settled_since
+from ...rubric import ActionCosts, Cap, Component, Rubric
 from ...world import World
-from ..base import ActionSpec, Panel, ScenarioModel, ScoreCard
+from ..base import Panel, ScenarioModel
 from . import dependents
 from .fleet import Fleet, FleetSettings, MembershipFn, RenewalFn, membership_size, \
     partitions_per_server, renewal_process
 from .metadata import MetadataService
 from .params import CLOCK_START_S, Params
 
-__all__ = ["Model", "run", "tipping_gsi_factor", "ADMIN_WORK_S", "REFERENCE_PLAN"]
+__all__ = ["Model", "run", "tipping_gsi_factor", "ADMIN_WORK_S", "HISTORICAL_PLAN", "INTENDED_PLAN"]
 
 #: Standalone processing time of the administrative request that adds capacity: it
 #: rewrites the service's own configuration, a heavy request.
 ADMIN_WORK_S = 30.0
 #: How often the error rate and the gauges are sampled (seconds).
 SAMPLE_S = 10.0
-#: How long a switch (pause/resume) takes to reach the whole fleet (seconds).
-SWITCH_DELAY_S = 120.0
-#: How long a configuration change of the storage servers takes to deploy (seconds).
-DEPLOY_DELAY_S = 600.0
 #: How many times capacity can be added (spare hosts run out).
 MAX_CAPACITY_ADDS = 3
 #: Error rate at or below which customers count as served normally.
 RECOVERED_ERROR = 0.01
-#: Score points lost per customer error-minute after the trigger.
-POINTS_PER_ERROR_MINUTE = 0.3
-#: Highest score for an incident still unresolved at the end of the run.
-UNRESOLVED_MAX_SCORE = 25.0
+#: Error rate that pages the on-call engineer.
+PAGE_ERROR = 0.05
 
 #: What AWS did in 2015, as a plan: two failed attempts to add capacity, the pause
 #: at 05:06, capacity added once the service could take the request, then requests
 #: re-enabled (customers back to low error rates at 07:10).
-REFERENCE_PLAN = [("03:30", "add_capacity"), ("04:30", "add_capacity"), ("05:06", "pause_renewals"),
-                  ("05:30", "add_capacity"), ("06:55", "resume_renewals")]
+HISTORICAL_PLAN = [("03:30", "add_capacity"), ("04:30", "add_capacity"), ("05:06", "pause_renewals"),
+                   ("05:30", "add_capacity"), ("06:55", "resume_renewals")]
+
+#: What lab 1 teaches: break the loop first (pause), add capacity while the service is
+#: quiet, then let the renewals back in.
+INTENDED_PLAN = [("02:40", "pause_renewals"), ("02:43", "add_capacity"), ("02:54", "resume_renewals")]
 
 
 def tipping_gsi_factor(params: Params | None = None) -> float:
@@ -80,39 +81,33 @@ class Model(ScenarioModel):
     title = "DynamoDB, 20 Sep 2015: the GSI membership blowup"
     Params = Params
     tick_s = 60.0
-    actions = {
-        "pause_renewals": ActionSpec(
-            "pause_renewals", "Pause renewal requests",
-            "Stop storage servers' requests from reaching the metadata service (takes 2 min). "
-            "Servers that cannot renew drop out of service, but the retry load goes away.",
-            SWITCH_DELAY_S),
-        "resume_renewals": ActionSpec(
-            "resume_renewals", "Resume renewal requests",
-            "Let storage servers' requests reach the metadata service again (takes 2 min).",
-            SWITCH_DELAY_S),
-        "add_capacity": ActionSpec(
-            "add_capacity", "Add metadata capacity",
-            "Send the administrative request that adds workers to the metadata service. "
-            "It must be processed by that same service within the admin timeout; if it is, "
-            "the new workers come online after the capacity delay (at most 3 times).",
-            0.0),
-        "lengthen_allowance": ActionSpec(
-            "lengthen_allowance", "Double the retrieval allowance",
-            "Deploy a config that doubles how long servers wait for their membership "
-            "(takes 10 min; at most twice).", DEPLOY_DELAY_S),
-        "slow_renewals": ActionSpec(
-            "slow_renewals", "Halve the renewal rate",
-            "Deploy a config that doubles the time between routine renewals "
-            "(takes 10 min; at most twice).", DEPLOY_DELAY_S),
-        "enable_backoff": ActionSpec(
-            "enable_backoff", "Retry with backoff and jitter",
-            "Deploy a config: servers wait a random, growing delay between retries (takes 10 min).",
-            DEPLOY_DELAY_S),
-        "enable_retry_budget": ActionSpec(
-            "enable_retry_budget", "Retry within a budget",
-            "Deploy a config: servers retry at once only while their token bucket allows, "
-            "else wait for the next routine renewal (takes 10 min).", DEPLOY_DELAY_S),
-    }
+    debrief_shift_s = 20 * 60.0
+    intended_plan = INTENDED_PLAN
+    historical_plan = HISTORICAL_PLAN
+    page_rule = f"the customer error rate passes {PAGE_ERROR:.0%}"
+    watches = (
+        Watch(f"customer error rate above {PAGE_ERROR:.0%}", lambda m: m.fleet.error_rate >= PAGE_ERROR,
+              page=True),
+        Watch("customer error rate above 20%", lambda m: m.fleet.error_rate >= 0.2,
+              clears=lambda m: m.fleet.error_rate <= RECOVERED_ERROR,
+              clear_label="customer error rate back below 1%"),
+    )
+    rubric = Rubric(
+        components=(
+            Component("error_minutes", "Customer impact",
+                      "customer error-minutes from the disruption on (one minute with every request "
+                      "failing, or two at 50%)", "error-minutes", 45, full_at=20, zero_at=300),
+            Component("resolved", "Incident resolved",
+                      "1 if customers were back at or below 1% errors for good before the run ended, else 0",
+                      "yes/no", 20, full_at=1, zero_at=0),
+            Component("minutes_to_recover", "Time to recover",
+                      "minutes from the disruption until the error rate is back at or below 1% for good",
+                      "min", 25, full_at=45, zero_at=360, none_means="not recovered by 08:00"),
+        ),
+        costs=ActionCosts(10, "operational risk of each change made to a fleet in trouble: a switch costs 1, "
+                              "a capacity request or a fleet-wide config deploy 2"),
+        caps=(Cap(lambda m: not m["resolved"], 25, "customers were still failing at the end of the run"),),
+    )
     panels = (
         Panel("DynamoDB customer error rate", [("error_rate", "requests failing")], "%",
               scale=100, ylim=(0, 105)),
@@ -129,11 +124,9 @@ class Model(ScenarioModel):
                                      ("console_login_s", "Console login time (s)")], ""),
     )
 
-    def __init__(self, params: Params | dict | None = None, seed: int = 0, *,
-                 membership: MembershipFn | None = None, renewal: RenewalFn | None = None) -> None:
-        super().__init__(params, seed)
+    def build(self, *, membership: MembershipFn | None = None, renewal: RenewalFn | None = None) -> None:
         p = self.params
-        self.world = world = World(seed, horizon_s=p.horizon_s, bucket_s=60.0, clock_start_s=CLOCK_START_S)
+        self.world = world = World(self.seed, horizon_s=p.horizon_s, bucket_s=60.0, clock_start_s=CLOCK_START_S)
         self.cells = [
             MetadataService(world, workers=p.metadata_workers,
                             slots_per_worker=p.metadata_slots / p.metadata_workers, base_processing_s=p.base_processing_s,
@@ -153,11 +146,9 @@ class Model(ScenarioModel):
         self._start_renewals(renewal or renewal_process)
         self._schedule_disruption()
         self.capacity_adds = 0
-        self.admin_in_flight = False
         self.admin_log: list[dict[str, Any]] = []
-        self._changes = {"lengthen_allowance": 0, "slow_renewals": 0}
+        self._admin_replies: list = []
         self._pause_target = False       # what the last pause/resume asked for
-        self._was_failing = False
         self._error_sum = world.metrics.counter("error_sum")
         self._error_samples = world.metrics.counter("error_samples")
         world.every(SAMPLE_S, self._sample)
@@ -195,7 +186,7 @@ class Model(ScenarioModel):
         world.at(p.disruption_start_s + p.disruption_s, heal)
 
     def _sample(self) -> None:
-        """Every SAMPLE_S: accumulate the error rate, record gauges, note big changes."""
+        """Every SAMPLE_S: accumulate the error rate and record the gauges."""
         world, fleet = self.world, self.fleet
         now = world.now
         bucket = world.metrics.bucket(now)
@@ -207,94 +198,108 @@ class Model(ScenarioModel):
         world.metrics.gauge("metadata_workers", now, sum(c.workers for c in self.cells))
         world.metrics.gauge("metadata_in_progress", now, sum(c.in_progress for c in self.cells))
         world.metrics.gauge("metadata_slowdown", now, max(c.slowdown for c in self.cells))
-        if not self._was_failing and error >= 0.2:
-            self._was_failing = True
-            world.note("customer error rate above 20%", "failure")
-        elif self._was_failing and error <= RECOVERED_ERROR:
-            self._was_failing = False
-            world.note("customer error rate back below 1%", "recovery")
 
     # -- operator actions -----------------------------------------------------------------------
-    def precondition(self, action: str) -> str | None:
-        s = self.settings
-        if action == "pause_renewals" and self._pause_target:
-            return "renewal requests are already paused"
-        if action == "resume_renewals" and not self._pause_target:
-            return "renewal requests are not paused"
-        if action == "add_capacity":
-            if self.admin_in_flight:
-                return "an add-capacity request is still waiting for the metadata service"
-            if self.capacity_adds >= MAX_CAPACITY_ADDS:
-                return f"no spare hosts left: capacity was already added {MAX_CAPACITY_ADDS} times"
-        if action in self._changes and self._changes[action] >= 2:
-            return "this setting was already changed twice"
-        if action == "enable_backoff" and s.retry_policy == "backoff-jitter":
-            return "servers already retry with backoff and jitter"
-        if action == "enable_retry_budget" and s.retry_policy == "budget":
-            return "servers already retry within a budget"
+    @action("Pause renewal requests", delay="switch_delay_s", limit=None, cost=1,
+            description="Stop storage servers' requests from reaching the metadata service. Servers that "
+                        "cannot renew drop out of service, but the retry load goes away.")
+    def pause_renewals(self) -> str:
+        self.fleet.paused = True
+        return "renewal requests paused"
+
+    @pause_renewals.precondition
+    def pause_renewals(self) -> str | None:
+        return "renewal requests are already paused" if self._pause_target else None
+
+    @pause_renewals.on_request
+    def pause_renewals(self) -> None:
+        self._pause_target = True
+
+    @action("Resume renewal requests", delay="switch_delay_s", limit=None, cost=1,
+            description="Let storage servers' requests reach the metadata service again.")
+    def resume_renewals(self) -> str:
+        self.fleet.paused = False
+        return "renewal requests flow again"
+
+    @resume_renewals.precondition
+    def resume_renewals(self) -> str | None:
+        return None if self._pause_target else "renewal requests are not paused"
+
+    @resume_renewals.on_request
+    def resume_renewals(self) -> None:
+        self._pause_target = False
+
+    @action("Add metadata capacity", delay="admin_timeout_s", limit=None, cost=2,
+            description="Send the administrative request that adds workers to the metadata service. "
+                        "The same service must process it before the admin timeout; if it does, the "
+                        "new workers come online after the capacity delay (spare hosts for 3 adds).")
+    def add_capacity(self) -> str:
+        """The admin request's verdict, when its timeout is up."""
+        p, world = self.params, self.world
+        answered = [cell for cell, reply in zip(self.cells, self._admin_replies) if reply.triggered]
+        self.admin_log.append({"minute": (world.now - p.admin_timeout_s) / 60.0, "ok": bool(answered),
+                               "cells_answered": len(answered)})
+        if not answered:
+            raise ActionFailed(f"the metadata service did not answer the admin request within "
+                               f"{p.admin_timeout_s:g} s (it is too busy)")
+        self.capacity_adds += 1
+        step = p.capacity_step_workers / len(self.cells)
+
+        def online() -> None:
+            for cell in answered:
+                cell.set_workers(cell.workers + step)
+            total = sum(c.workers for c in self.cells)
+            world.note(f"metadata capacity now {total:g} workers", "recovery")
+        world.at(world.now + p.capacity_delay_s, online)
+        return f"admin request accepted: {p.capacity_step_workers} workers coming online"
+
+    @add_capacity.precondition
+    def add_capacity(self) -> str | None:
+        if self.capacity_adds >= MAX_CAPACITY_ADDS:
+            return f"no spare hosts left: capacity was already added {MAX_CAPACITY_ADDS} times"
         return None
 
-    def _apply(self, action: str) -> str:
-        world, s = self.world, self.settings
-        later = world.now + self.actions[action].delay_s
-        if action in ("pause_renewals", "resume_renewals"):
-            pause = action == "pause_renewals"
-            self._pause_target = pause
+    @add_capacity.on_request
+    def add_capacity(self) -> str:
+        """Add capacity the only way there is: an administrative request to the metadata
+        service itself, which must answer within the admin timeout."""
+        p = self.params
+        self._admin_replies = [cell.submit(ADMIN_WORK_S, p.admin_timeout_s, kind="admin") for cell in self.cells]
+        return f"administrative request sent; it must be answered within {p.admin_timeout_s:g} s"
 
-            def switch() -> None:
-                self.fleet.paused = pause
-                world.note("renewal requests paused" if pause else "renewal requests flow again", "event")
-            world.at(later, switch)
-            return f"{'pausing' if pause else 'resuming'} renewal requests: the switch reaches the fleet in 2 min"
-        if action == "add_capacity":
-            return self._send_admin_request()
-        if action == "lengthen_allowance":
-            self._changes[action] += 1
-            world.at(later, lambda: self._set("allowance_s", s.allowance_s * 2, "retrieval allowance"))
-            return "deploying a doubled retrieval allowance (10 min)"
-        if action == "slow_renewals":
-            self._changes[action] += 1
-            world.at(later, lambda: self._set("renewal_interval_s", s.renewal_interval_s * 2, "renewal interval"))
-            return "deploying a halved renewal rate (10 min)"
-        policy = "backoff-jitter" if action == "enable_backoff" else "budget"
-        world.at(later, lambda: self._set("retry_policy", policy, "retry policy"))
-        return f"deploying retry policy {policy!r} (10 min)"
+    @action("Double the retrieval allowance", delay="deploy_delay_s", limit=2, cost=2,
+            description="Deploy a config that doubles how long servers wait for their membership.")
+    def lengthen_allowance(self) -> str:
+        return self._set("allowance_s", self.settings.allowance_s * 2, "retrieval allowance")
 
-    def _set(self, name: str, value: Any, label: str) -> None:
+    @action("Halve the renewal rate", delay="deploy_delay_s", limit=2, cost=2,
+            description="Deploy a config that doubles the time between routine renewals.")
+    def slow_renewals(self) -> str:
+        return self._set("renewal_interval_s", self.settings.renewal_interval_s * 2, "renewal interval")
+
+    @action("Retry with backoff and jitter", delay="deploy_delay_s", cost=2,
+            description="Deploy a config: servers wait a random, growing delay between retries.")
+    def enable_backoff(self) -> str:
+        return self._set("retry_policy", "backoff-jitter", "retry policy")
+
+    @enable_backoff.precondition
+    def enable_backoff(self) -> str | None:
+        return "servers already retry with backoff and jitter" if self.settings.retry_policy == "backoff-jitter" else None
+
+    @action("Retry within a budget", delay="deploy_delay_s", cost=2,
+            description="Deploy a config: servers retry at once only while their token bucket allows, "
+                        "else wait for the next routine renewal.")
+    def enable_retry_budget(self) -> str:
+        return self._set("retry_policy", "budget", "retry policy")
+
+    @enable_retry_budget.precondition
+    def enable_retry_budget(self) -> str | None:
+        return "servers already retry within a budget" if self.settings.retry_policy == "budget" else None
+
+    def _set(self, name: str, value: Any, label: str) -> str:
         setattr(self.settings, name, value)
         shown = f"{value:g} s" if isinstance(value, float) else value
-        self.world.note(f"{label} now {shown}", "event")
-
-    def _send_admin_request(self) -> str:
-        """Add capacity the only way there is: an administrative request to the metadata
-        service itself. It succeeds only if the service answers within the admin timeout."""
-        world, p = self.world, self.params
-        self.admin_in_flight = True
-        step = p.capacity_step_workers / len(self.cells)
-        replies = [cell.submit(ADMIN_WORK_S, p.admin_timeout_s, kind="admin") for cell in self.cells]
-        sent_s = world.now
-
-        def verdict() -> None:
-            self.admin_in_flight = False
-            answered = [cell for cell, reply in zip(self.cells, replies) if reply.triggered]
-            self.admin_log.append({"minute": sent_s / 60.0, "ok": bool(answered),
-                                   "cells_answered": len(answered)})
-            if not answered:
-                world.note(f"add capacity failed: no answer to the admin request within "
-                           f"{p.admin_timeout_s:g} s", "failure")
-                return
-            self.capacity_adds += 1
-            world.note(f"admin request accepted: {p.capacity_step_workers} workers coming online", "event")
-
-            def online() -> None:
-                for cell in answered:
-                    cell.set_workers(cell.workers + step)
-                total = sum(c.workers for c in self.cells)
-                world.note(f"metadata capacity now {total:g} workers", "recovery")
-            world.at(world.now + p.capacity_delay_s, online)
-
-        world.at(sent_s + p.admin_timeout_s, verdict)
-        return (f"administrative request sent; it must be answered within {p.admin_timeout_s:g} s")
+        return f"{label} now {shown}"
 
     # -- results --------------------------------------------------------------------------------
     def extra_series(self) -> dict[str, np.ndarray]:
@@ -322,23 +327,37 @@ class Model(ScenarioModel):
         """First time after the trigger from which the error rate stays at or below 1%
         to the end of what has been simulated (None: still failing)."""
         t, error = self._error()
-        start = self.params.disruption_start_s
-        done = (t >= start) & ~np.isnan(error)
-        if not done.any():
-            return None
-        bad = done & (error > RECOVERED_ERROR)
-        if not bad.any():
-            return start
-        last_bad = int(np.nonzero(bad)[0][-1])
-        if last_bad + 1 >= len(t) or np.isnan(error[last_bad + 1]):
-            return None
-        return float(t[last_bad + 1])
+        simulated = ~np.isnan(error)
+        return settled_since(t[simulated], error[simulated] <= RECOVERED_ERROR,
+                             start_s=self.params.disruption_start_s)
 
     def _error_minutes(self) -> float:
         """Customer error-minutes from the trigger on (share failing x minutes)."""
         t, error = self._error()
-        after = t >= self.params.disruption_start_s
-        return float(np.nansum(error[after]) * self.world.metrics.bucket_s / 60.0)
+        return error_minutes(t, error, self.world.metrics.bucket_s, start_s=self.params.disruption_start_s)
+
+    def measure(self) -> dict[str, Any]:
+        """What the rubric scores: error-minutes and time to recover (None: not recovered)."""
+        recovered_at = self._recovered_at_s()
+        start = self.params.disruption_start_s
+        failed_admin = sum(1 for a in self.admin_log if not a["ok"])
+        return {
+            "error_minutes": round(self._error_minutes(), 2),
+            "resolved": int(recovered_at is not None),
+            "minutes_to_recover": None if recovered_at is None else round((recovered_at - start) / 60.0, 1),
+            "recovered_at": None if recovered_at is None else self.world.clock(recovered_at),
+            "capacity_adds": self.capacity_adds,
+            "admin_requests_failed": failed_admin,
+        }
+
+    def outcome(self, m: dict[str, Any]) -> str:
+        if not m["resolved"]:
+            text = "customers were still failing at the end: the renewal retries kept the metadata service overloaded"
+            if m["admin_requests_failed"]:
+                text += f"; {m['admin_requests_failed']} add-capacity request(s) timed out, as they did in 2015"
+            return text
+        return (f"customers recovered at {m['recovered_at']}, {m['minutes_to_recover']:.0f} min after the "
+                f"disruption, after {m['error_minutes']:.0f} customer error-minutes")
 
     def summary(self) -> dict[str, Any]:
         p = self.params
@@ -376,41 +395,8 @@ class Model(ScenarioModel):
             "capacity_adds": self.capacity_adds,
             "admin_requests_failed": sum(1 for a in self.admin_log if not a["ok"]),
             "metadata_workers_end": sum(c.workers for c in self.cells),
+            "page_at": None if self.page_s is None else self.world.clock(self.page_s),
         }
-
-    def score_card(self) -> ScoreCard:
-        """Score: 100 minus 0.3 points per customer error-minute after the trigger (an
-        error-minute is one minute with every request failing, or two at 50%); an
-        incident still unresolved at the end of the run scores at most 25 (bottom band)."""
-        error_minutes = self._error_minutes()
-        recovered_at = self._recovered_at_s()
-        start = self.params.disruption_start_s
-        ttr = None if recovered_at is None else (recovered_at - start) / 60.0
-        score = max(0.0, 100.0 - POINTS_PER_ERROR_MINUTE * error_minutes)
-        if recovered_at is None:
-            score = min(score, UNRESOLVED_MAX_SCORE)
-        score = round(score, 1)
-        failed_admin = sum(1 for a in self.admin_log if not a["ok"])
-        if recovered_at is None:
-            verdict = "DynamoDB never recovered: the renewal retries kept the metadata service overloaded"
-            if failed_admin:
-                verdict += f"; {failed_admin} add-capacity request(s) timed out, as they did in 2015"
-        else:
-            verdict = (f"customers recovered at {self.world.clock(recovered_at)}, {ttr:.0f} min after the "
-                       f"disruption, after {error_minutes:.0f} customer error-minutes")
-        m = self.world.metrics
-        wasted_hours = sum(m.total(f"{c.name}_wasted_work_s") for c in self.cells) / 3600.0
-        return ScoreCard(
-            error_minutes=round(error_minutes, 2),
-            time_to_recover_min=None if ttr is None else round(ttr, 1),
-            work_lost=round(wasted_hours, 2),
-            work_lost_unit="worker-hours of metadata work wasted on abandoned requests",
-            score=score,
-            band=ScoreCard.band_for(score),
-            verdict=verdict,
-            details={"admin_requests": list(self.admin_log), "capacity_adds": self.capacity_adds,
-                     "recovered_at": None if recovered_at is None else self.world.clock(recovered_at)},
-        )
 
 
 run = Model.run

@@ -93,6 +93,10 @@ class Params(BaseParams):
                                        doc="workers one 'add capacity' action brings")
     capacity_delay_s: float = param(600.0, unit="s", minimum=0, maximum=7200,
                                     doc="time for added workers to come online once the request succeeds")
+    switch_delay_s: float = param(120.0, unit="s", minimum=0, maximum=3600,
+                                  doc="time for a pause or resume switch to reach the whole fleet")
+    deploy_delay_s: float = param(600.0, unit="s", minimum=0, maximum=7200,
+                                  doc="time for a configuration change of the storage servers to deploy")
     admin_timeout_s: float = param(60.0, unit="s", minimum=0, exclusive_minimum=True, maximum=3600,
                                    doc="how long an administrative request waits for the metadata service")
 
