@@ -122,9 +122,11 @@ class Balance:
 
 
 def balance(scenario: str, seeds: Sequence[int] = range(10), *, random_count: int = 200,
-            workers: int | None = None, params: dict | None = None) -> Balance:
+            workers: int | None = None, params: dict | None = None,
+            only: Sequence[str] | None = None) -> Balance:
     """Score every lazy strategy and the reference plans on each seed, plus
-    ``random_count`` random plans (each on one of the seeds, in turn)."""
+    ``random_count`` random plans (each on one of the seeds, in turn). ``only`` keeps
+    just the strategies named (e.g. ``("nothing", "historical plan")``)."""
     cls = get_scenario(scenario)
     seeds = list(seeds)
     pages = _map(_page_job, [(scenario, s, params) for s in seeds], workers)
@@ -134,6 +136,8 @@ def balance(scenario: str, seeds: Sequence[int] = range(10), *, random_count: in
                  "every action every tick": "every tick"}
         if cls.historical_plan is not None:
             named["historical plan"] = cls.historical_plan
+        if only is not None:
+            named = {name: plan for name, plan in named.items() if name in only}
         for name, plan in named.items():
             strategies.setdefault(name, []).append((scenario, plan, seed, params))
     randoms = []
