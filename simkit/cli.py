@@ -121,12 +121,16 @@ def _build_params(model, args: Sequence[str]) -> Params:
 
 
 def _check_plan(model, params: Params, seed: int, text: str | None):
-    """Parse and check a plan against a fresh model, so a bad plan is an input error."""
-    from .commander.engine import Plan
+    """Parse and check a plan against a fresh model, so a bad plan is an input error.
+
+    ``intended`` and ``historical`` name the scenario's reference plans."""
+    from .plan import Plan
 
     if text is None:
         return None
     try:
+        if text.strip() in ("intended", "historical"):
+            text = model.reference_plan(text.strip())
         return Plan.coerce(text, model(params, seed))
     except (TypeError, ValueError) as exc:
         raise InputError(f"--plan: {exc}") from None
@@ -216,12 +220,15 @@ def _save_plot(result, path: str) -> None:
 
 
 def _cmd_score(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    from .commander.debrief import debrief
     from .commander.engine import score
 
     model = _model(args.scenario)
     params = _build_params(model, extra)
     plan = _check_plan(model, params, args.seed, args.plan)
     card = score(args.scenario, plan, params=params, seed=args.seed)
+    if args.debrief:
+        card.debrief = debrief(args.scenario, plan, params=params, seed=args.seed, card=card)
     if args.json:
         print(json.dumps(card.to_dict(), default=str))
         return 0
@@ -229,29 +236,21 @@ def _cmd_score(args: argparse.Namespace, extra: Sequence[str]) -> int:
     return 0
 
 
+def _cmd_rubric(args: argparse.Namespace, _extra: Sequence[str]) -> int:
+    model = _model(args.scenario)
+    print(f"{model.name}: how the commander game scores ({model.title})")
+    print(model.rubric.text())
+    print(f"You are paged when {model.page_rule}; no action can be taken before.")
+    print("Actions (plan identifier: label):")
+    params = model.Params()
+    for name, spec in model.actions.items():
+        print(f"  {name}: {spec.label}. {spec.tooltip(params)}")
+    return 0
+
+
 def format_card(scenario: str, seed: int, plan_json: str, card) -> str:
-    """A score card as a few aligned lines of text."""
-    ttr = "never (within the run)" if card.time_to_recover_min is None else f"{card.time_to_recover_min:g} min"
-    lines = [
-        f"score card: {scenario} (seed {seed})",
-        f"  plan:             {plan_json}",
-        f"  score:            {card.score:g}/100 (band: {card.band})",
-        f"  verdict:          {card.verdict}",
-        f"  error-minutes:    {card.error_minutes:g}",
-        f"  time to recover:  {ttr}",
-        f"  work lost:        {card.work_lost:g} {card.work_lost_unit}",
-    ]
-    actions = card.details.get("actions", [])
-    if actions:
-        lines.append("  actions:")
-        for step in actions:
-            status = "done" if step["ok"] else "REFUSED"
-            lines.append(f"    +{step['minute']:g} min  {step['action']}: {status}: {step['message']}")
-    others = {k: v for k, v in card.details.items() if k != "actions"}
-    for key, value in others.items():
-        shown = f"{value:.4g}" if isinstance(value, float) else value
-        lines.append(f"  {key}: {shown}")
-    return "\n".join(lines)
+    """A score card as text: the plan, then the rubric's lines with what each earned."""
+    return f"score card: {scenario} (seed {seed})\nplan: {plan_json}\n{card.text()}"
 
 
 # -- the parser ----------------------------------------------------------------------------
@@ -270,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
         description="Run the course's cascading-failure scenarios from a terminal.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{list,run,score}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="{list,run,score,rubric}", parser_class=_Parser)
     sub.required = True
     sub.add_parser("list", help="list the scenarios", description="List the scenarios.")
 
@@ -287,7 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(run)
     run.add_argument("--plot", metavar="OUT.png", help="also write the dashboard to this image file")
     run.add_argument("--plan", metavar="JSON",
-                     help='operator actions, e.g. \'[[18, "pause_renewals"]]\' (minutes or "HH:MM")')
+                     help='operator actions, e.g. \'[[18, "pause_renewals"]]\' (minutes or "HH:MM"), '
+                          'or "intended" / "historical" for the scenario\'s reference plans')
 
     score = sub.add_parser(
         "score",
@@ -301,8 +301,16 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("scenario", help="scenario name (see below)")
     _common(score)
     score.add_argument("--plan", metavar="JSON", default="[]",
-                       help='operator actions, e.g. \'[[18, "pause_renewals"]]\' (default: none)')
+                       help='operator actions, e.g. \'[[18, "pause_renewals"]]\' (default: none), '
+                            'or "intended" / "historical" for the scenario\'s reference plans')
     score.add_argument("--json", action="store_true", help="print the score card as JSON")
+    score.add_argument("--debrief", action="store_true",
+                       help="also replay variants of the plan and say what would have helped most")
+
+    rubric = sub.add_parser(
+        "rubric", help="print how a scenario's commander game is scored, and its actions",
+        allow_abbrev=False, description="Print a scenario's rubric, its page rule and its actions.")
+    rubric.add_argument("scenario", help="scenario name")
     return parser
 
 
@@ -324,8 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simkit`` command; returns the exit status."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    commands = {"list": _cmd_list, "run": _cmd_run, "score": _cmd_score}
-    if args.command == "list" and extra:
+    commands = {"list": _cmd_list, "run": _cmd_run, "score": _cmd_score, "rubric": _cmd_rubric}
+    if args.command in ("list", "rubric") and extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return commands[args.command](args, extra)

@@ -71,6 +71,15 @@ class Component:
     none_points: float = 0.0
     none_means: str = "never"
 
+    @classmethod
+    def flag(cls, key: str, name: str, measures: str, points: float) -> "Component":
+        """A yes/no component: all ``points`` when the measurement is true (1), none when false."""
+        return cls(key, name, measures, "yes/no", points, full_at=1, zero_at=0)
+
+    @property
+    def is_flag(self) -> bool:
+        return self.unit == "yes/no"
+
     def earn(self, value: float | None) -> float:
         """Points earned for ``value``."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -81,6 +90,8 @@ class Component:
 
     def rule(self) -> str:
         """How a value maps to points, in words."""
+        if self.is_flag:
+            return f"{_fmt(self.points)} if yes, 0 if no"
         better = "<=" if self.full_at < self.zero_at else ">="
         worse = ">=" if self.full_at < self.zero_at else "<="
         text = (f"all {_fmt(self.points)} at {better} {_fmt(self.full_at)} {self.unit}, "
@@ -91,7 +102,12 @@ class Component:
 
     def why(self, value: float | None, earned: float) -> str:
         """One line: the value, what it earned, and the rule."""
-        shown = self.none_means if value is None else f"{_fmt(value)} {self.unit}"
+        if value is None:
+            shown = self.none_means
+        elif self.is_flag:
+            shown = "yes" if value >= 1 else "no"
+        else:
+            shown = f"{_fmt(value)} {self.unit}"
         return f"{shown}: {_fmt(round(earned, 1))} of {_fmt(self.points)} points ({self.rule()})"
 
 

@@ -57,6 +57,8 @@ class World:
         self.horizon_s = float(horizon_s)
         self.clock_start_s = float(clock_start_s)
         self.metrics = Metrics(bucket_s, horizon_s)
+        #: names of the days of a run that crosses midnight, for :meth:`stamp`
+        self.day_names: tuple[str, ...] = ()
         self._streams: dict[str, random.Random] = {}
 
     @property
@@ -80,6 +82,19 @@ class World:
         t = self.env.now if t_s is None else t_s
         minutes = int((self.clock_start_s + t) // 60) % (24 * 60)
         return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+    def stamp(self, t_s: float | None = None) -> str:
+        """Time of day with seconds ("02:19:30") for simulated time ``t_s`` (default: now);
+        for a run that crosses midnight, with the day first ("Tue 05:40:00"), named by
+        :attr:`day_names` (``("Mon", "Tue")`` style; "day 2" if unnamed)."""
+        t = self.env.now if t_s is None else t_s
+        total = int(round(self.clock_start_s + t))
+        day, of_day = divmod(total, 86400)
+        text = f"{of_day // 3600:02d}:{of_day % 3600 // 60:02d}:{of_day % 60:02d}"
+        if self.clock_start_s + self.horizon_s <= 86400:
+            return text
+        name = self.day_names[day] if day < len(self.day_names) else f"day {day + 1}"
+        return f"{name} {text}"
 
     def note(self, label: str, kind: str = "event") -> None:
         """Add a timeline annotation at the current simulated time."""

@@ -19,7 +19,10 @@ import pytest
 
 from simkit import cli, scenarios
 from simkit.params import Params, param
-from simkit.scenarios.base import ActionSpec, Panel, ScenarioModel, ScoreCard
+from simkit.actions import action
+from simkit.outcome import Watch, settled_since
+from simkit.rubric import ActionCosts, Component, Rubric
+from simkit.scenarios.base import Panel, ScenarioModel
 from simkit.world import World
 
 
@@ -32,39 +35,46 @@ class TinyParams(Params):
 
 
 class TinyModel(ScenarioModel):
-    """Ten minutes from 02:00; an outage at 02:03 unless someone acts first."""
+    """Ten minutes from 02:00; an outage at 02:03 unless someone acts."""
 
     name = "tiny"
     title = "a tiny test incident"
     Params = TinyParams
-    actions = {"fix": ActionSpec("fix", "Fix it", "repairs the service", 0.0)}
     panels = (Panel("Errors", [("errors", "errors")]),)
+    page_rule = "the service is down"
+    watches = (Watch("service down", lambda m: m.broken, page=True),)
+    intended_plan = [(4, "fix")]
+    rubric = Rubric(
+        components=(Component("down_minutes", "Downtime", "minutes down", "min", 90, full_at=1, zero_at=7),),
+        costs=ActionCosts(10, "each fix costs 5"))
 
-    def __init__(self, params=None, seed=0):
-        super().__init__(params, seed)
-        self.world = World(seed, horizon_s=600, bucket_s=60, clock_start_s=2 * 3600)
+    def build(self):
+        self.world = World(self.seed, horizon_s=600, bucket_s=60, clock_start_s=2 * 3600)
         self.fixed = False
         self.world.at(180, lambda: self.world.note("outage begins", "trigger"))
         self.world.every(60, self._tick)
 
+    @property
+    def broken(self) -> bool:
+        return self.world.now >= 180 and not self.fixed
+
     def _tick(self):
-        broken = self.world.now >= 180 and not self.fixed
-        self.world.metrics.gauge("errors", self.world.now, 1.0 if broken else 0.0)
+        self.world.metrics.gauge("errors", self.world.now, 1.0 if self.broken else 0.0)
 
-    def precondition(self, action):
-        return "already fixed" if self.fixed else None
-
-    def _apply(self, action):
+    @action("Fix it", cost=5, description="Repairs the service.")
+    def fix(self):
         self.fixed = True
         return "fixed"
 
+    def measure(self):
+        errors = self.world.metrics.series()["errors"]
+        return {"down_minutes": float(sum(e for e in errors if e == e))}
+
+    def outcome(self, m):
+        return "fixed" if self.fixed else "never fixed"
+
     def summary(self):
         return {"workers": self.params.workers, "jitter": self.params.jitter, "fixed": self.fixed}
-
-    def score_card(self):
-        score = 90.0 if self.fixed else 10.0
-        return ScoreCard(1.0, 2.0 if self.fixed else None, 0.0, "requests", score,
-                         ScoreCard.band_for(score), "ok" if self.fixed else "never fixed", {})
 
 
 @pytest.fixture
@@ -151,6 +161,9 @@ def test_run_with_a_plan_and_a_plot(tiny, capsys, tmp_path):
         (["run", "tiny", "--plot", "/no/such/folder/x.png"], "does not exist"),
         (["run", "tiny", "--plot", "out.xyz"], "unknown image type"),
         (["score", "tiny", "--plan", '[[-1, "fix"]]'], "plan time -1 is not allowed"),
+        (["score", "tiny", "--plan", '[[11, "fix"]]'], "is after the end of the incident"),
+        (["score", "tiny", "--plan", '[["NaN", "fix"]]'], "plan time 'NaN' is not allowed"),
+        (["score", "tiny", "--plan", json.dumps([[1, "fix"]] * 51)], "a plan of 51 steps is not allowed"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(tiny, capsys, argv, message):
@@ -193,17 +206,46 @@ def test_list_names_every_scenario(tiny, capsys):
 def test_score_prints_the_card_and_each_action(tiny, capsys):
     status, out, _ = run_main(capsys, "score", "tiny", "--plan", '[[4, "fix"], [5, "fix"]]')
     assert status == 0
-    assert "score:            90/100 (band: top)" in out
-    assert "+4 min  fix: done: fixed" in out
-    assert "+5 min  fix: REFUSED: already fixed" in out
-    assert "time to recover:  2 min" in out
+    assert "score 79/100, band middle" in out
+    assert "Downtime          75.0 / 90   2 min: 75 of 90 points (all 90 at <= 1 min, none at >= 7)" in out
+    assert "Cost of actions    4.0 / 10   1 action(s) taken, 1 refused, costing 6: 4 of 10 points" in out
+    assert "refused: minute 5 fix: already done" in out
 
 
 def test_score_without_a_plan_and_as_json(tiny, capsys):
     status, out, _ = run_main(capsys, "score", "tiny", "--json")
     assert status == 0
     card = json.loads(out)
-    assert card["score"] == 10.0 and card["band"] == "bottom" and card["time_to_recover_min"] is None
+    assert card["score"] == 10.0 and card["band"] == "bottom"
+    assert [c["key"] for c in card["components"]] == ["down_minutes", "action_cost"]
+    assert card["components"][0]["value"] == 7.0 and card["components"][0]["earned"] == 0.0
+
+
+def test_score_accepts_the_reference_plans_by_name(tiny, capsys):
+    status, out, _ = run_main(capsys, "score", "tiny", "--plan", "intended")
+    assert status == 0 and 'plan: [[4, "fix"]]' in out
+    status, _, err = run_main(capsys, "score", "tiny", "--plan", "historical")
+    assert status == 2 and "tiny has no historical plan" in err
+
+
+def test_rubric_prints_the_components_the_page_and_the_actions(tiny, capsys):
+    status, out, _ = run_main(capsys, "rubric", "tiny")
+    assert status == 0
+    assert TinyModel.rubric.text() in out
+    assert "You are paged when the service is down" in out
+    assert "fix: Fix it. Repairs the service. (takes effect at once; can be taken once; cost 5) [plan: fix]" in out
+
+
+@pytest.mark.parametrize("scenario", ["dynamodb-2015", "retry-storm"])
+def test_the_cli_and_the_card_state_the_rubric_in_the_same_words(scenario, capsys):
+    """One rubric object: the CLI's rubric and the card's lines quote the same rules."""
+    status, out, _ = run_main(capsys, "rubric", scenario)
+    assert status == 0
+    rubric = scenarios.get(scenario).rubric
+    card = scenarios.get(scenario)(None, 0).score_card()
+    for component, line in zip(rubric.components, card.components):
+        assert f"{component.name} [{component.points:g} points]: {component.measures}" in out
+        assert component.rule() in out and component.rule() in line.why
 
 
 # -- the installed command, on a real scenario ---------------------------------------------------

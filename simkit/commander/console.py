@@ -122,7 +122,7 @@ class Console:
         for name, reason in incident.available().items():
             button = view.actions[name]
             button.disabled = reason is not None
-            button.tooltip = action_tooltip(model.actions[name], reason)
+            button.tooltip = action_tooltip(model.actions[name], model.params, reason)
         view.log.value = log_html(incident.log)
         view.plan.value = self.plan_line
         card = self.score_card()

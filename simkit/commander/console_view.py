@@ -17,7 +17,9 @@ from typing import Mapping
 
 import ipywidgets as widgets
 
-from ..scenarios.base import ActionSpec, ScenarioModel, ScoreCard
+from ..actions import Action
+from ..rubric import ScoreCard
+from ..scenarios.base import ScenarioModel
 
 __all__ = [
     "CSS",
@@ -115,19 +117,13 @@ def _number(value: float) -> str:
 
 
 def score_html(card: ScoreCard) -> str:
-    """The score card as a small table: score and band, then what it is made of."""
-    ttr = (
-        "never (not within the run)"
-        if card.time_to_recover_min is None
-        else f"{_number(card.time_to_recover_min)} min"
-    )
-    rows = [
-        ("Score", f"<b>{card.score:g} / 100</b> &nbsp;(band: <b>{html.escape(card.band)}</b>)"),
-        ("Customer error-minutes", _number(card.error_minutes)),
-        ("Time to recover", ttr),
-        ("Work lost", f"{_number(card.work_lost)} {html.escape(card.work_lost_unit)}"),
-        ("Verdict", html.escape(card.verdict)),
-    ]
+    """The score card as a small table: score, band and verdict, then one row per
+    rubric component (points earned of possible, and why)."""
+    rows = [("Score", f"<b>{card.score:g} / 100</b> &nbsp;(band: <b>{html.escape(card.band)}</b>)"),
+            ("Verdict", html.escape(card.verdict))]
+    rows += [(html.escape(c.name), f"<b>{c.earned:g} / {c.points:g}</b> &nbsp;{html.escape(c.why)}")
+             for c in card.components]
+    rows += [("Debrief", html.escape(line)) for line in card.debrief]
     cells = "".join(
         f'<tr><th style="text-align: left; padding: 2px 12px 2px 0; white-space: nowrap">{name}</th>'
         f'<td style="text-align: left">{value}</td></tr>'
@@ -140,12 +136,12 @@ def score_html(card: ScoreCard) -> str:
     )
 
 
-def action_tooltip(spec: ActionSpec, reason: str | None) -> str:
-    """A button's tooltip: what the action does, or why it cannot be taken now."""
+def action_tooltip(spec: Action, params, reason: str | None) -> str:
+    """A button's tooltip: what the action does (delay and cost from the params), or why
+    it cannot be taken now."""
     if reason is not None:
         return f"Not now: {reason}"
-    delay = f" Takes effect after {span_text(spec.delay_s)}." if spec.delay_s > 0 else ""
-    return f"{spec.description}{delay}"
+    return spec.tooltip(params)
 
 
 # -- widgets ------------------------------------------------------------------------------

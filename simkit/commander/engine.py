@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..params import Params
-from ..plan import Plan, PlanStep, play_out, replay
+from ..plan import MAX_PLAN_STEPS, Plan, PlanStep, play_out, replay
 from ..rubric import ScoreCard
 from ..scenarios import get as get_scenario
 from ..scenarios.base import ScenarioModel
@@ -42,8 +42,8 @@ class Incident:
     """An incident being played: advance the clock, take actions, read the log.
 
     This is everything the commander console does, as plain Python, so tests and
-    ``nbgrader`` can do it without widgets. Accepted actions are recorded in
-    :attr:`plan` at the minute they were taken.
+    ``nbgrader`` can do it without widgets. Every action tried is recorded in
+    :attr:`plan` at the minute it was tried, so the plan replays to the same score.
     """
 
     def __init__(self, scenario: str, params: Params | dict | None = None, seed: int = 0) -> None:
@@ -61,7 +61,7 @@ class Incident:
 
     @property
     def clock(self) -> str:
-        return self.model.world.clock()
+        return self.model.world.stamp()
 
     @property
     def finished(self) -> bool:
@@ -86,15 +86,25 @@ class Incident:
         return {name: self.model.check(name) for name in self.model.actions}
 
     def act(self, action: str) -> tuple[bool, str]:
-        """Try ``action`` now. Returns ``(accepted, message)``; accepted ones join the plan."""
+        """Try ``action`` now. Returns ``(accepted, message)``.
+
+        Every attempt joins the plan, refused ones too: a refused attempt costs toil in
+        the score, so replaying the plan must try it again to give the same score.
+        """
+        if action not in self.model.actions:
+            message = self.model.check(action) or ""
+            self.log.append(f"{self.clock}  cannot {action!r}: {message}")
+            return False, message
+        if len(self.plan) >= MAX_PLAN_STEPS:
+            message = f"your plan already has {MAX_PLAN_STEPS} steps, the most a plan may have"
+            self.log.append(f"{self.clock}  cannot {action}: {message}")
+            return False, message
         record = self.model.try_action(action)
-        if not record.accepted:
-            spec = self.model.actions.get(action)
-            what = spec.label.lower() if spec else repr(action)
-            self.log.append(f"{self.clock}  cannot {what}: {record.message}")
-            return False, record.message
         minute = self.model.now / 60.0
         self.plan.steps.append(PlanStep(int(minute) if minute.is_integer() else round(minute, 3), action))
+        if not record.accepted:
+            self.log.append(f"{self.clock}  cannot {record.label.lower()}: {record.message}")
+            return False, record.message
         self._collect_events()
         return True, record.message
 
@@ -102,7 +112,7 @@ class Incident:
     def _collect_events(self) -> None:
         events = self.model.world.timeline.events
         for event in events[self._seen_events:]:
-            self.log.append(f"{self.model.world.clock(event.t_s)}  {event.label}")
+            self.log.append(f"{self.model.world.stamp(event.t_s)}  {event.label}")
         self._seen_events = len(events)
 
     def result(self):

@@ -125,12 +125,11 @@ def check_plan(
         raise ValueError(f"at_least = {at_least!r} is not allowed: must be one of {', '.join(BAND_ORDER)}")
     card = _fresh().score_plan(scenario, plan, seed=seed, params=params)
     if BAND_ORDER.index(card["band"]) < BAND_ORDER.index(at_least):
-        refused = [f"minute {a['minute']:g} {a['action']}: {a['message']}"
-                   for a in card["details"].get("actions", []) if not a["ok"]]
+        refused = [f"minute {a['minute']:.4g} {a['action']}: {a['message']}"
+                   for a in card["actions"] if a["status"] in ("refused", "failed")]
         message = (
             f"your plan scored {card['score']:.0f}/100 (band '{card['band']}'), but this check needs "
-            f"band '{at_least}' or better. What happened: {card['verdict']}. "
-            f"Customer error-minutes: {card['error_minutes']:.1f}."
+            f"band '{at_least}' or better. What happened: {card['verdict']}."
         )
         if refused:
             message += " Steps that could not be carried out: " + "; ".join(refused) + "."

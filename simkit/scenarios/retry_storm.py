@@ -27,13 +27,16 @@ from typing import Any
 
 import numpy as np
 
+from ..actions import action
 from ..client import Clients, LoadProfile
 from ..metrics import ratio
+from ..outcome import Watch, error_minutes, settled_since
 from ..params import Params, param
 from ..policies import ExponentialBackoff, FixedRetry, NoRetry, RetryBudget
+from ..rubric import ActionCosts, Component, Rubric
 from ..service import Service
 from ..world import World
-from .base import ActionSpec, Panel, ScenarioModel, ScoreCard
+from .base import Panel, ScenarioModel
 
 __all__ = ["Params", "Model", "run", "RETRY_POLICIES"]
 
@@ -59,6 +62,11 @@ class Params(Params):
     budget_ratio: float = param(0.1, unit="tokens/success", minimum=0, maximum=1,
                                 doc="retry budget: tokens a success deposits (a retry spends 1)")
     queue_discipline: str = param("fifo", choices=("fifo", "lifo"), doc="which queued request a free worker takes")
+    config_push_s: float = param(10.0, unit="s", minimum=0, maximum=600,
+                                 doc="time for a client configuration push (the retry budget) to reach the callers")
+    boot_s: float = param(60.0, unit="s", minimum=0, maximum=3600, doc="time for added workers to boot")
+    capacity_step_workers: int = param(5, unit="workers", minimum=1, maximum=1000,
+                                       doc="workers one 'add capacity' action starts")
     horizon_s: float = param(300.0, unit="s", minimum=10, maximum=3600, doc="simulated duration")
 
     rules = (
@@ -78,6 +86,10 @@ def make_retry(policy: str, max_retries: int, budget_ratio: float):
     return FixedRetry(max_retries=max_retries), None
 
 
+#: Share of attempts timing out (over the last few seconds) that pages the on-call engineer.
+PAGE_TIMEOUT_SHARE = 0.2
+
+
 class Model(ScenarioModel):
     """One service, an open population of retrying callers, one load spike."""
 
@@ -85,24 +97,27 @@ class Model(ScenarioModel):
     title = "a retry storm after a short load spike"
     Params = Params
     tick_s = 5.0
-    actions = {
-        "shed_load": ActionSpec(
-            "shed_load", "Shed stale requests",
-            "The service drops queued requests that waited longer than half the caller's timeout "
-            "instead of working on them (takes effect at once).", 0.0),
-        "retry_budget": ActionSpec(
-            "retry_budget", "Switch to a retry budget",
-            "Push a client config that limits retries with a token bucket (10% of successes); "
-            "the push reaches the clients after 10 s.", 10.0),
-        "add_capacity": ActionSpec(
-            "add_capacity", "Add 5 workers",
-            "Start 5 more workers; they take 60 s to boot (at most twice).", 60.0),
-        "pause_clients": ActionSpec(
-            "pause_clients", "Pause clients",
-            "Turn new customer requests away at the edge (they fail at once) until resumed.", 0.0),
-        "resume_clients": ActionSpec(
-            "resume_clients", "Resume clients", "Let customer requests through again.", 0.0),
-    }
+    debrief_shift_s = 30.0
+    page_rule = f"more than {PAGE_TIMEOUT_SHARE:.0%} of the callers' attempts time out"
+    watches = (
+        Watch(f"over {PAGE_TIMEOUT_SHARE:.0%} of attempts time out",
+              lambda m: m.recent_timeout_share() > PAGE_TIMEOUT_SHARE,
+              clears=lambda m: m.recent_timeout_share() < 0.01, clear_label="attempts succeed again",
+              page=True),
+    )
+    intended_plan = [(1.25, "shed_load"), (1.25, "retry_budget")]
+    rubric = Rubric(
+        components=(
+            Component("error_minutes", "Customer impact",
+                      "customer error-minutes from the spike on (one minute with every request failing)",
+                      "error-minutes", 60, full_at=0.5, zero_at=3.0),
+            Component("minutes_to_recover", "Time to recover",
+                      "minutes from the spike until customers stop failing for good", "min", 30,
+                      full_at=1.0, zero_at=4.0, none_means="not recovered by the end"),
+        ),
+        costs=ActionCosts(10, "toil and risk of each change to a service under stress: shedding and a "
+                              "config push cost 2, pausing customers 3, capacity 3"),
+    )
     panels = (
         Panel("Load (requests/s)", [("offered", "offered by customers"), ("attempts", "attempted (with retries)"),
                                     ("useful", "goodput (useful)"), ("served", "throughput (served)")], "req/s"),
@@ -111,65 +126,73 @@ class Model(ScenarioModel):
         Panel("Latency of successful calls", [("latency_mean", "mean")], "s"),
     )
 
-    def __init__(self, params: Params | dict | None = None, seed: int = 0) -> None:
-        super().__init__(params, seed)
+    def build(self) -> None:
         p = self.params
-        self.world = World(seed, horizon_s=p.horizon_s, bucket_s=1.0)
+        self.world = World(self.seed, horizon_s=p.horizon_s, bucket_s=1.0)
         self.service = Service(self.world, workers=p.workers, mean_service_s=p.mean_service_s,
                                discipline=p.queue_discipline)
         retry, budget = make_retry(p.retry_policy, p.max_retries, p.budget_ratio)
         load = LoadProfile.spike(p.base_load_rps, p.spike_factor, p.spike_start_s, p.spike_duration_s)
         self.clients = Clients(self.world, self.service, load, timeout_s=p.timeout_s, retry=retry, budget=budget)
-        self.capacity_added = 0
-        self.budget_requested = False
         spike_end = p.spike_start_s + p.spike_duration_s
         if p.spike_duration_s > 0 and p.spike_factor > 1:
             self.world.at(p.spike_start_s, lambda: self.world.note(
                 f"load spike x{p.spike_factor:g} begins", "trigger"))
             self.world.at(spike_end, lambda: self.world.note("load spike ends", "event"))
 
+    def recent_timeout_share(self, window_s: float = 5.0) -> float:
+        """Share of the attempts in the last ``window_s`` seconds that timed out (0 if none)."""
+        m = self.world.metrics
+        last = m.bucket(self.world.now)
+        first = max(0, last - int(window_s / m.bucket_s))
+        attempts = sum(m.counter("attempts")[first:last])
+        return sum(m.counter("timeouts")[first:last]) / attempts if attempts else 0.0
+
     # -- operator actions -------------------------------------------------------------
-    def precondition(self, action: str) -> str | None:
-        if action == "shed_load" and self.service.max_queue_wait_s is not None:
-            return "stale requests are already being shed"
-        if action == "retry_budget" and (self.budget_requested or self.clients.budget is not None):
-            return "the clients already use a retry budget"
-        if action == "add_capacity" and self.capacity_added >= 2:
-            return "no more spare machines: capacity was already added twice"
-        if action == "pause_clients" and self.clients.paused:
-            return "clients are already paused"
-        if action == "resume_clients" and not self.clients.paused:
-            return "clients are not paused"
-        return None
+    @action("Shed stale requests", cost=2,
+            description="The service drops queued requests that waited longer than half the callers' "
+                        "timeout instead of working on them.")
+    def shed_load(self) -> str:
+        self.service.max_queue_wait_s = self.params.timeout_s / 2
+        return "the service now drops requests that waited longer than half the timeout"
 
-    def _apply(self, action: str) -> str:
-        world, p = self.world, self.params
-        if action == "shed_load":
-            self.service.max_queue_wait_s = p.timeout_s / 2
-            return "the service now drops requests that waited longer than half the timeout"
-        if action == "retry_budget":
-            def push():
-                self.clients.retry = FixedRetry(max_retries=p.max_retries)
-                self.clients.budget = RetryBudget(ratio=p.budget_ratio, max_tokens=10)
-                world.note("clients now use a retry budget", "recovery")
-            world.at(world.now + self.actions[action].delay_s, push)
-            self.budget_requested = True
-            return "config push under way: clients switch to a retry budget in 10 s"
-        if action == "add_capacity":
-            self.capacity_added += 1
+    @action("Switch to a retry budget", delay="config_push_s", cost=2,
+            description="Push a client config that limits retries with a token bucket "
+                        "(budget_ratio tokens per success, 10 at most).")
+    def retry_budget(self) -> str:
+        p = self.params
+        self.clients.retry = FixedRetry(max_retries=p.max_retries)
+        self.clients.budget = RetryBudget(ratio=p.budget_ratio, max_tokens=10)
+        return "clients now use a retry budget"
 
-            def boot():
-                self.service.set_workers(self.service.workers + 5)
-                world.note(f"5 workers added ({self.service.workers} now)", "recovery")
-            world.at(world.now + self.actions[action].delay_s, boot)
-            return "5 workers are booting; they join in 60 s"
-        if action == "pause_clients":
-            self.clients.paused = True
-            return "new customer requests are turned away"
-        if action == "resume_clients":
-            self.clients.paused = False
-            return "customer requests flow again"
-        raise AssertionError(action)  # pragma: no cover - check() rejects unknown actions
+    @retry_budget.precondition
+    def retry_budget(self) -> str | None:
+        return "the clients already use a retry budget" if self.clients.budget is not None else None
+
+    @action("Add workers", delay="boot_s", limit=2, cost=3,
+            description="Start more workers (capacity_step_workers each time); they must boot first.")
+    def add_capacity(self) -> str:
+        self.service.set_workers(self.service.workers + self.params.capacity_step_workers)
+        return f"{self.params.capacity_step_workers} workers added ({self.service.workers} now)"
+
+    @action("Pause clients", limit=None, cost=3,
+            description="Turn new customer requests away at the edge (they fail at once) until resumed.")
+    def pause_clients(self) -> str:
+        self.clients.paused = True
+        return "new customer requests are turned away"
+
+    @pause_clients.precondition
+    def pause_clients(self) -> str | None:
+        return "clients are already paused" if self.clients.paused else None
+
+    @action("Resume clients", limit=None, cost=1, description="Let customer requests through again.")
+    def resume_clients(self) -> str:
+        self.clients.paused = False
+        return "customer requests flow again"
+
+    @resume_clients.precondition
+    def resume_clients(self) -> str | None:
+        return None if self.clients.paused else "clients are not paused"
 
     # -- results ----------------------------------------------------------------------
     def extra_series(self) -> dict[str, np.ndarray]:
@@ -229,51 +252,34 @@ class Model(ScenarioModel):
         }
 
     def _recovered_at_s(self, err: np.ndarray) -> float | None:
-        """First time after the spike from which the error rate ``err`` stays below 5% to the end."""
+        """First time after the spike from which the error rate ``err`` stays below 5% to
+        the end of the settled seconds (None: still failing, or only just stopped)."""
         t = self.world.metrics.times()
-        start = self.params.spike_start_s
         end = self.world.now - self._max_call_s()
-        bad = (err >= 0.05) & (t >= start) & (t < end)
-        if not ((t >= start) & (t < end)).any():
+        recovered = settled_since(t, err < 0.05, start_s=self.params.spike_start_s, end_s=end)
+        if recovered is not None and recovered >= end - 5:
             return None
-        if not bad.any():
-            return start
-        last_bad = int(np.nonzero(bad)[0][-1])
-        if last_bad + 1 >= len(t) or t[last_bad + 1] >= end - 5:
-            return None  # still failing (or only just stopped) at the end of the run
-        return float(t[last_bad + 1])
+        return recovered
 
-    def score_card(self) -> ScoreCard:
-        """Score: 100 minus the share of customer requests failed after the spike began,
-        scaled so that failing everything from the spike to the end scores 0."""
+    def measure(self) -> dict[str, Any]:
+        """Customer error-minutes from the spike on, and minutes until recovery (None: not)."""
         p = self.params
         error_rate = self._error_rate(self.world.metrics.series())
-        err = np.nan_to_num(error_rate, nan=0.0)
         t = self.world.metrics.times()
-        after = t >= p.spike_start_s
-        error_minutes = float(err[after].sum() * self.world.metrics.bucket_s / 60.0)
-        worst = float(after.sum() * self.world.metrics.bucket_s / 60.0)
         recovered_at = self._recovered_at_s(error_rate)
-        ttr = None if recovered_at is None else (recovered_at - p.spike_start_s) / 60.0
-        score = round(100.0 * max(0.0, 1.0 - error_minutes / worst) ** 2, 1) if worst else 100.0
-        wasted = self.world.metrics.total("wasted")
-        band = ScoreCard.band_for(score)
-        if recovered_at is None:
-            verdict = "the service never recovered: retries kept it overloaded after the spike"
-        elif ttr <= 2:
-            verdict = f"recovered {ttr:.1f} min after the spike began: the storm was cut short"
-        else:
-            verdict = f"recovered, but only {ttr:.1f} min after the spike began"
-        return ScoreCard(
-            error_minutes=round(error_minutes, 3),
-            time_to_recover_min=None if ttr is None else round(ttr, 2),
-            work_lost=wasted,
-            work_lost_unit="requests of wasted work",
-            score=score,
-            band=band,
-            verdict=verdict,
-            details={"recovered_at_s": recovered_at, "workers_at_end": self.service.workers},
-        )
+        return {
+            "error_minutes": round(error_minutes(t, error_rate, self.world.metrics.bucket_s,
+                                                 start_s=p.spike_start_s), 3),
+            "minutes_to_recover": None if recovered_at is None else round((recovered_at - p.spike_start_s) / 60, 2),
+            "wasted_requests": self.world.metrics.total("wasted"),
+            "workers_at_end": self.service.workers,
+        }
+
+    def outcome(self, m: dict[str, Any]) -> str:
+        if m["minutes_to_recover"] is None:
+            return "the service never recovered: retries kept it overloaded after the spike"
+        return (f"customers stopped failing {m['minutes_to_recover']:.1f} min after the spike began, "
+                f"after {m['error_minutes']:.2f} customer error-minutes")
 
 
 run = Model.run

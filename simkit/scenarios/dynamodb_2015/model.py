@@ -97,9 +97,8 @@ class Model(ScenarioModel):
             Component("error_minutes", "Customer impact",
                       "customer error-minutes from the disruption on (one minute with every request "
                       "failing, or two at 50%)", "error-minutes", 45, full_at=20, zero_at=300),
-            Component("resolved", "Incident resolved",
-                      "1 if customers were back at or below 1% errors for good before the run ended, else 0",
-                      "yes/no", 20, full_at=1, zero_at=0),
+            Component.flag("resolved", "Incident resolved",
+                           "customers back at or below 1% errors for good before the run ended", 20),
             Component("minutes_to_recover", "Time to recover",
                       "minutes from the disruption until the error rate is back at or below 1% for good",
                       "min", 25, full_at=45, zero_at=360, none_means="not recovered by 08:00"),
