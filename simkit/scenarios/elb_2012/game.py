@@ -33,8 +33,9 @@ from ...rubric import ActionCosts, Cap, Component, Rubric
 __all__ = ["PAGE_API_ERROR", "PAGE_MINUTES", "PAGE_RULE", "WATCHES", "RUBRIC", "INTENDED_PLAN",
            "HISTORICAL_PLAN"]
 
-#: API error rate (calls for existing load balancers) that the paging monitor watches for.
-PAGE_API_ERROR = 0.05
+#: API error rate (calls for existing load balancers) that the paging monitor watches for. The
+#: control plane's API normally fails almost never, so 1% of calls failing is already an alarm.
+PAGE_API_ERROR = 0.01
 #: How many minutes in a row it must last: an alarm that pages on one bad minute is ignored.
 PAGE_MINUTES = 10
 
@@ -45,7 +46,8 @@ PAGE_RULE = (f"the control-plane API error rate for existing load balancers stay
 WATCHES = (
     Watch(f"control-plane API errors for existing load balancers at or above {PAGE_API_ERROR:.0%} "
           f"for {PAGE_MINUTES} min", lambda m: m.api_alarm.minutes_above >= PAGE_MINUTES, page=True,
-          clears=lambda m: m.api_alarm.minutes_above == 0, clear_label="control-plane API errors back to normal"),
+          clears=lambda m: m.api_alarm.minutes_above == 0,
+          clear_label=f"control-plane API errors for existing load balancers back below {PAGE_API_ERROR:.0%}"),
     *(Watch(f"{share:.0%} of load balancers misconfigured",
             lambda m, share=share: m.region.damaged_share >= share) for share in (0.01, 0.05, 0.10, 0.20)),
     Watch("back to normal: every load balancer healthy and managed again",

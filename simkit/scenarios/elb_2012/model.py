@@ -213,7 +213,6 @@ class Model(OperatorActions, ScenarioModel):
             "damaged_lbs_end": len(region.damaged),
             "missing_records_end": len(region.missing),
             "running_lbs_end": len(region),
-            "recovery_stage": self.recovery.stage.value,
             "page_at": None if self.page_s is None else self.when(self.page_s),
         }
 
@@ -235,12 +234,16 @@ class Model(OperatorActions, ScenarioModel):
         return text
 
     def summary(self) -> dict[str, Any]:
+        """:meth:`measure`, plus the control-plane API's worst minute after the deletion."""
         out = self.measure()
         api = self.extra_series()
         t = self.world.metrics.times()
         after = (t >= self.params.deletion_at_min * 60.0) & (t < self.world.now)
-        out["api_error_rate_existing_peak"] = float(np.nanmax(api["api_error_rate_existing"][after])) if after.any() else 0.0
-        out["api_latency_s_peak"] = float(np.nanmax(api["api_latency_s"][after])) if after.any() else self.params.api_latency_s
+        if not after.any():
+            out["api_error_rate_existing_peak"], out["api_latency_s_peak"] = 0.0, self.params.api_latency_s
+            return out
+        out["api_error_rate_existing_peak"] = float(np.nanmax(api["api_error_rate_existing"][after]))
+        out["api_latency_s_peak"] = float(np.nanmax(api["api_latency_s"][after]))
         return out
 
 

@@ -114,7 +114,7 @@ class OperatorActions:
     def restore_snapshot(self) -> str:
         if not self._snapshot_usable:
             self.recovery.move(Stage.ATTEMPT1_FAILED, self.world.now)
-            raise ActionFailed("restore attempt 1 finished: no usable snapshot")
+            raise ActionFailed("attempt 1 yielded no usable snapshot")
         return self._restore("attempt 1")
 
     @restore_snapshot.precondition

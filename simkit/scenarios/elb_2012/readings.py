@@ -16,10 +16,15 @@ the end of a run.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ...metrics import Metrics, ratio
 from .parameters import Params
+
+if TYPE_CHECKING:  # pragma: no cover - for type hints only
+    from .model import Model
 
 __all__ = ["ApiAlarm", "record_minute", "api_series"]
 
@@ -44,7 +49,7 @@ class ApiAlarm:
         self.minutes_above = self.minutes_above + 1 if above else 0
 
 
-def record_minute(model, now: float) -> None:
+def record_minute(model: "Model", now: float) -> None:
     """Write this minute's gauges and read-API counts for ``model`` (an elb-2012 Model)."""
     p: Params = model.params
     m, region, switches = model.world.metrics, model.region, model.switches
