@@ -19,6 +19,8 @@ from simkit.commander import Incident, Plan, replay, score
 from simkit.scenarios import elb_2012 as elb
 from simkit.scenarios.elb_2012 import (
     Config,
+    Recovery,
+    Stage,
     JournalEntry,
     LoadBalancer,
     Workflow,
@@ -35,8 +37,9 @@ DELETION_S = 24 * 60.0
 
 EARLY_RECONCILE = [("13:30", "disable_all_workflows"), ("13:30", "reconcile"),
                    ("15:10", "enable_workflows_gradually")]
-NO_MERGE = [step for step in elb.REFERENCE_PLAN if step[1] != "merge_changes"]
-ALL_AT_ONCE = elb.REFERENCE_PLAN[:-1] + [("05:40", "enable_workflows_all")]
+HISTORICAL = elb.HISTORICAL_PLAN
+NO_MERGE = [step for step in HISTORICAL if step[1] != "merge_changes"]
+ALL_AT_ONCE = HISTORICAL[:-1] + [("05:40", "enable_workflows_all")]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +56,7 @@ def untouched(default_runs):
 @pytest.fixture(scope="module")
 def reference():
     """AWS's response as a plan: disable at 5 PM, restore (twice), merge, re-enable slowly."""
-    return simkit.run("elb-2012", seed=0, plan=elb.REFERENCE_PLAN)
+    return simkit.run("elb-2012", seed=0, plan=HISTORICAL)
 
 
 # -- calibration ------------------------------------------------------------------------------
@@ -124,7 +127,7 @@ def test_reference_plan_follows_the_real_recovery(reference):
     # AWS: normal about 23 h 41 min after the deletion; the model's gradual path ends a little sooner.
     assert 19.0 <= s["time_to_normal_h"] <= 24.5
     labels = [e.label for e in reference.timeline]
-    assert "restore attempt 1 finished: no usable snapshot" in labels
+    assert "Restore state from snapshot failed: attempt 1 yielded no usable snapshot" in labels
     assert any(label.startswith("merge finished") for label in labels)
 
 
@@ -132,27 +135,30 @@ def test_restore_without_merge_loses_the_changes_made_after_the_snapshot():
     model = elb.Model(seed=0)
     replay(model, Plan.coerce(NO_MERGE, model))
     model.advance_to(model.horizon_s)
-    between = [c for c, _, t in model.accepted if model.snapshot_s <= t < model.restored_s]
+    region = model.region
+    between = [c for c, _, t in region.accepted if region.snapshot_s <= t < model.recovery.restored_s]
     assert len(between) > 100
     # Exactly the changes accepted between the snapshot and the restore are gone from the records...
     assert model.changes_lost() == len(between)
     # ...and the load balancers created in that window have no record at all.
-    assert model.missing and all(i >= model.first_new_id for i in model.missing)
+    assert region.missing and all(i >= region.first_new_id for i in region.missing)
     # With the merge, nothing is lost.
     merged = elb.Model(seed=0)
-    replay(merged, Plan.coerce(elb.REFERENCE_PLAN, merged))
+    replay(merged, Plan.coerce(HISTORICAL, merged))
     merged.advance_to(merged.horizon_s)
-    assert merged.changes_lost() == 0 and not merged.missing
+    assert merged.changes_lost() == 0 and not merged.region.missing
+    assert merged.recovery.stage is Stage.MERGED
 
 
 def test_reconciliation_repairs_every_damaged_load_balancer_without_a_snapshot():
     model = elb.Model(seed=0)
     replay(model, Plan.coerce([("17:00", "disable_all_workflows"), ("17:00", "reconcile")], model))
-    damaged_before = len(model.damaged)
-    assert damaged_before > 100 and len(model.missing) > 400
+    region = model.region
+    damaged_before = len(region.damaged)
+    assert damaged_before > 100 and len(region.missing) > 400
     model.advance_to(model.now + 2 * 3600.0)
-    assert model.restore_phase is None                       # no snapshot involved
-    assert not model.damaged and not model.missing
+    assert model.recovery.stage is Stage.LOST                # no snapshot involved
+    assert not region.damaged and not region.missing
     assert all(lb.stored == lb.live for lb in model.lbs)
     assert model.changes_lost() == 0
 
@@ -241,11 +247,56 @@ def test_continuous_reconciliation_heals_the_deletion_by_itself():
 
 # -- the commander game ------------------------------------------------------------------------
 
+def _actions(card, name):
+    return [a for a in card.actions if a["action"] == name]
+
+
+def test_the_page_is_the_api_alarm_at_12_34_on_every_seed():
+    """Nothing alerts at the deletion (12:24); the API monitor for existing load balancers does,
+    after ten minutes at or above 1%, long before any customer traffic suffers."""
+    for seed in range(5):
+        model = elb.Model(seed=seed)
+        model.advance_to(40 * 60.0)
+        assert model.page_s == 34 * 60.0, seed
+        assert model.region.damaged_share < 0.01
+        labels = [e.label for e in model.world.timeline if e.kind == "page"]
+        assert labels == ["on-call engineer paged: control-plane API errors for existing load balancers "
+                          "at or above 1% for 10 min"]
+    assert elb.Model(seed=0).rubric is elb.Model.rubric
+
+
+def test_before_the_page_every_action_is_refused_even_the_approval_gate():
+    model = elb.Model(seed=0)
+    model.advance_to(10 * 60.0)
+    for name in model.actions:
+        assert model.check(name).startswith("nothing has alerted yet: you are paged when the control-plane API")
+    card = score("elb-2012", [("12:10", "require_approval")], seed=0)
+    assert _actions(card, "require_approval")[0]["status"] == "refused"
+    assert card.measurements["deleted_lbs"] == 500 and card.band == "bottom"
+
+
+def test_without_a_deletion_nothing_pages_and_nothing_needs_doing():
+    model = elb.Model({"approval_required": True}, seed=0)
+    model.advance_to(model.horizon_s)
+    assert model.page_s is None and model.recovery.stage is Stage.INTACT
+    assert model.measure()["time_to_normal_h"] == 0.0
+
+
 def test_disable_early_reconcile_and_reenable_gradually_is_top_band():
     card = score("elb-2012", EARLY_RECONCILE, seed=0)
     assert card.band == "top", card.verdict
-    assert card.work_lost == 0
-    assert all(step["ok"] for step in card.details["actions"])
+    assert card.component("changes_lost").value == 0
+    assert all(step["status"] == "done" for step in card.actions)
+
+
+def test_the_intended_plan_is_what_lab_2_teaches_and_wins():
+    assert [name for _, name in elb.INTENDED_PLAN] == ["disable_all_workflows", "reconcile",
+                                                       "enable_workflows_gradually"]
+    intended = score("elb-2012", elb.INTENDED_PLAN, seed=0)
+    historical = score("elb-2012", HISTORICAL, seed=0)
+    assert intended.band == "top" and intended.measurements["time_to_normal_h"] < 2.0
+    assert historical.score < intended.score - 30
+    assert elb.REFERENCE_PLAN == HISTORICAL            # the notebooks' name, until they say HISTORICAL_PLAN
 
 
 def test_playing_the_console_way_gives_the_same_score_as_the_replay():
@@ -258,15 +309,15 @@ def test_playing_the_console_way_gives_the_same_score_as_the_replay():
     card = inc.score_card()
     assert card.band == "top"
     replayed = score("elb-2012", inc.plan, seed=1)
-    assert card.to_dict() | {"details": None} == replayed.to_dict() | {"details": None}
+    assert card.to_dict() == replayed.to_dict()
 
 
 def test_restore_without_merge_loses_customer_changes_and_is_scored_so():
-    with_merge = score("elb-2012", elb.REFERENCE_PLAN, seed=0)
+    with_merge = score("elb-2012", HISTORICAL, seed=0)
     without = score("elb-2012", NO_MERGE, seed=0)
-    assert with_merge.work_lost == 0
-    assert without.work_lost > 100 and without.work_lost_unit == "customer changes lost"
-    assert without.details["penalties"]["changes_lost"] == 20.0
+    assert with_merge.component("changes_lost").value == 0
+    lost = without.component("changes_lost")
+    assert lost.value > 100 and lost.unit == "changes" and lost.earned == 0
     assert "customer changes lost" in without.verdict
     assert without.score < with_merge.score - 25
     assert without.band in ("bottom", "low")
@@ -275,26 +326,42 @@ def test_restore_without_merge_loses_customer_changes_and_is_scored_so():
 def test_doing_nothing_is_bottom_band():
     card = score("elb-2012", [], seed=0)
     assert card.band == "bottom"
-    assert card.time_to_recover_min is None
+    assert card.measurements["time_to_normal_h"] is None
     assert "workflows kept acting on missing records" in card.verdict
 
 
 def test_reenabling_all_at_once_rebreaks_healthy_load_balancers():
-    gradual = simkit.run("elb-2012", seed=0, plan=elb.REFERENCE_PLAN)
+    gradual = simkit.run("elb-2012", seed=0, plan=HISTORICAL)
     burst = simkit.run("elb-2012", seed=0, plan=ALL_AT_ONCE)
     assert "overload_damage" not in gradual.series               # never recorded: nothing broke
     assert burst["overload_damage"].sum() > 50
     enable_s = 1060 * 60.0
     assert burst.value_at("damaged_lbs", enable_s + 60) > gradual.value_at("damaged_lbs", enable_s + 60) + 50
-    assert score("elb-2012", ALL_AT_ONCE, seed=0).score < score("elb-2012", elb.REFERENCE_PLAN, seed=0).score
+    assert score("elb-2012", ALL_AT_ONCE, seed=0).score < score("elb-2012", HISTORICAL, seed=0).score
+
+
+def test_the_burst_is_labelled_a_model_assumption():
+    text = elb.Model.actions["enable_workflows_all"].description
+    assert "an assumption, not in AWS's record" in text
+    for doc in (elb.__doc__, elb.model.__doc__, elb.workload.__doc__):
+        assert "assumption" in doc and "not a fact from the record" in " ".join(doc.split())
+
+
+def test_reenabling_workflows_stops_a_sweep_under_way():
+    early = [("12:40", "disable_all_workflows"), ("12:40", "reconcile"), ("13:00", "enable_workflows_gradually")]
+    model = elb.Model(seed=0)
+    replay(model, Plan.coerce(early, model))
+    model.advance_to(model.now + 3600.0)
+    assert not model.sweep.running and model.region.missing
+    assert any(e.label.startswith("reconciliation sweep stopped after") for e in model.world.timeline)
+    assert score("elb-2012", early, seed=0).band == "bottom"
 
 
 def test_approval_gate_prevents_the_trigger_only_if_in_place_before_it():
-    before = score("elb-2012", [("12:10", "require_approval")], seed=0)
-    assert before.score == 100.0 and before.details["deleted_lbs"] == 0
     assert simkit.run("elb-2012", {"approval_required": True}, seed=0).summary["deleted_lbs"] == 0
-    after = score("elb-2012", [("12:30", "require_approval")], seed=0)
-    assert after.details["deleted_lbs"] == 500 and after.band == "bottom"
+    after = score("elb-2012", [("12:40", "require_approval")], seed=0)
+    assert after.measurements["deleted_lbs"] == 500 and after.band == "bottom"
+    assert "cannot undo the deletion" in _actions(after, "require_approval")[0]["message"]
 
 
 def test_snapshot_may_be_usable_on_the_first_attempt():
@@ -304,8 +371,19 @@ def test_snapshot_may_be_usable_on_the_first_attempt():
     assert any("restored from snapshot by attempt 1" in label for label in labels)
 
 
+def test_delays_come_from_the_params():
+    spec = elb.Model.actions["restore_snapshot"]
+    assert spec.delay_s(P()) == 4.5 * 3600
+    assert "takes effect after 2 h" in spec.tooltip(P(restore_attempt_h=2))
+    assert elb.Model.actions["merge_changes"].delay_s(P(merge_h=1.0)) == 3600.0
+    assert elb.Model.actions["restore_alternate"].delay_s(P(alternate_restore_h=3.0)) == 3 * 3600.0
+    model = elb.Model({"restore_attempt_h": 1.0}, seed=0)
+    replay(model, Plan.coerce([("13:00", "disable_all_workflows"), ("13:00", "restore_snapshot")], model))
+    record = model.action_log[-1]
+    assert record.due_s - record.requested_s == 3600.0
+
+
 @pytest.mark.parametrize("plan, refused, reason", [
-    ([("12:10", "restore_snapshot")], "restore_snapshot", "nothing to restore"),
     ([("13:00", "restore_alternate")], "restore_alternate", "try the usual restore first"),
     ([("13:00", "merge_changes")], "merge_changes", "restore a snapshot first"),
     ([("13:00", "reconcile")], "reconcile", "disable all workflows first"),
@@ -313,12 +391,50 @@ def test_snapshot_may_be_usable_on_the_first_attempt():
     ([("13:00", "disable_scaling"), ("13:10", "disable_scaling")], "disable_scaling", "already disabled"),
     ([("13:00", "disable_all_workflows"), ("13:00", "restore_snapshot"), ("14:00", "restore_alternate")],
      "restore_alternate", "still running"),
-    ([("12:00", "require_approval"), ("12:10", "require_approval")], "require_approval", "already needs"),
+    ([("13:00", "disable_all_workflows"), ("13:00", "reconcile"), ("13:10", "reconcile")],
+     "reconcile", "already running"),
+    ([("13:00", "disable_all_workflows"), ("13:00", "enable_workflows_gradually"),
+      ("13:10", "enable_workflows_gradually")], "enable_workflows_gradually", "already under way"),
+    ([("13:00", "require_approval"), ("13:10", "require_approval")], "require_approval", "already"),
 ])
 def test_preconditions_say_why_an_action_cannot_be_taken(plan, refused, reason):
     card = score("elb-2012", plan, seed=0, params={"horizon_h": 3})
-    outcome = [a for a in card.details["actions"] if a["action"] == refused][-1]
-    assert not outcome["ok"] and reason in outcome["message"]
+    outcome = _actions(card, refused)[-1]
+    assert outcome["status"] == "refused" and reason in outcome["message"]
+
+
+def test_the_recovery_state_machine_moves_only_forward_and_says_why_not():
+    recovery = Recovery()
+    assert recovery.refusal(Stage.ATTEMPT1) == "no state has been lost: there is nothing to restore"
+    with pytest.raises(ValueError, match="cannot move from 'intact' to 'merging'"):
+        recovery.move(Stage.MERGING, 0.0)
+    for t, stage in enumerate([Stage.LOST, Stage.ATTEMPT1, Stage.ATTEMPT1_FAILED]):
+        recovery.move(stage, float(t))
+    assert recovery.refusal(Stage.ATTEMPT1) == "attempt 1 yielded no usable snapshot; use the alternate method"
+    assert recovery.refusal(Stage.ALTERNATE) is None
+    recovery.move(Stage.ALTERNATE, 10.0)
+    assert recovery.refusal(Stage.MERGING) == "nothing to merge into: restore a snapshot first"
+    recovery.move(Stage.RESTORED, 20.0)
+    assert recovery.restored and recovery.restored_s == 20.0
+    assert recovery.refusal(Stage.ALTERNATE) == "the state has already been restored"
+    recovery.move(Stage.MERGING, 21.0)
+    recovery.move(Stage.MERGED, 30.0)
+    assert recovery.refusal(Stage.MERGING) == "the changes have already been merged"
+    assert [stage for _, stage in recovery.history][-2:] == [Stage.MERGING, Stage.MERGED]
+
+
+def test_a_gradual_ramp_brings_cohorts_back_in_order():
+    from simkit.scenarios.elb_2012.switches import WorkflowSwitches
+    switches = WorkflowSwitches(ramp_h=2.0)
+    switches.disable(("scaling", "customer"))
+    assert switches.all_off and not switches.enabled_for("scaling", 5, 0.0)
+    assert switches.start_ramp(3600.0) == ["customer", "scaling"]
+    assert switches.ramp_covers_all and switches.none_switched_off and not switches.all_on
+    assert switches.share("scaling", 3600.0 + 1800.0) == pytest.approx(0.25)
+    assert switches.enabled_cohorts("scaling", 3600.0 + 1800.0) == 25
+    assert switches.enabled_for("scaling", 124, 5400.0) and not switches.enabled_for("scaling", 125, 5400.0)
+    assert not switches.finish_ramps(3600.0 + 7000.0) and switches.finish_ramps(3600.0 + 7200.0)
+    assert switches.all_on
 
 
 # -- determinism ---------------------------------------------------------------------------------

@@ -29,11 +29,17 @@ What the model shows:
    at all (the corrective action AWS announced).
 4. **Re-enable gradually.** Switching all workflows on at once releases the
    queued work in one burst, beyond the control plane's capacity, and breaks
-   healthy load balancers.
+   healthy load balancers. *This burst is the model's assumption, not a fact
+   from the record*: AWS only wrote that it re-enabled the workflows slowly so
+   as not to affect healthy load balancers.
 
-Modules: :mod:`.traffic` (the daily curve), :mod:`.fleet` (load balancers,
-workflows, restore/merge/reconcile), :mod:`.estimate` (blast radius),
-:mod:`.parameters` (``Params``), :mod:`.model` (``Model``), :mod:`.scoring`.
+Modules, each a few screens, in reading order: :mod:`.parameters` (``Params``),
+:mod:`.traffic` (the daily curve), :mod:`.fleet` (a load balancer, a workflow, restore,
+merge, reconcile), :mod:`.estimate` (blast radius), :mod:`.region` (the records, the
+journal, the snapshot), :mod:`.workload` (the workflows and their queue),
+:mod:`.switches` (turning workflows off and on), :mod:`.sweep` (reconciliation),
+:mod:`.recovery` (the restore's state machine), :mod:`.readings` (the monitors),
+:mod:`.game` (the page, the rubric, the reference plans) and :mod:`.model` (``Model``).
 
 Plugging in a learner's code::
 
@@ -54,9 +60,13 @@ from .fleet import (
     reconcile_lb,
     restore_from_snapshot,
 )
-from .model import KINDS, REFERENCE_PLAN, Model
+from .model import HISTORICAL_PLAN, INTENDED_PLAN, KINDS, Model
 from .parameters import CLOCK_START_S, Params
+from .recovery import Recovery, Stage
 from .traffic import TrafficCurve
+
+#: The name the labs used for the historical plan (kept until they say HISTORICAL_PLAN).
+REFERENCE_PLAN = HISTORICAL_PLAN
 
 __all__ = [
     "Params",
@@ -74,6 +84,10 @@ __all__ = [
     "touch_rate_per_h",
     "TrafficCurve",
     "KINDS",
+    "Recovery",
+    "Stage",
+    "HISTORICAL_PLAN",
+    "INTENDED_PLAN",
     "REFERENCE_PLAN",
     "CLOCK_START_S",
 ]
