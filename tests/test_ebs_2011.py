@@ -506,6 +506,14 @@ def test_tooltips_read_their_delays_from_the_params():
     assert "at once" in model.actions["disable_create_volume"].tooltip(model.params)
 
 
+def test_every_action_costs_what_the_rubric_explains():
+    from simkit.scenarios.ebs_2011.rules import ACTION_COSTS
+    assert {name: spec.cost for name, spec in ebs.Model.actions.items()} == \
+        {name: cost for name, (cost, _why) in ACTION_COSTS.items()}
+    for cost, why in ACTION_COSTS.values():
+        assert f"{why} {cost:g}" in ebs.Model.rubric.costs.explains
+
+
 def test_cutting_the_cluster_off_darkens_zone_a_api_as_in_2011():
     r = run(plan=[["00:50", "isolate_control_plane"]])
     assert window(r, "api_error_share_affected", "01:00", "12:30").min() == 1.0

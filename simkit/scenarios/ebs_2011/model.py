@@ -221,10 +221,10 @@ class Model(ScenarioModel):
             self.world.note("network engineers roll the change back", "recovery")
 
     # -- operator actions ---------------------------------------------------------------------
-    @action("Roll back the network change", cost=1,
+    @action("Roll back the network change", cost=rules.cost("rollback_network"),
             description="Send the shifted nodes' primary traffic back to the primary network (network "
-                        "engineers do it 10 minutes after the change anyway). The cut-off nodes reconnect, "
-                        "and every volume that lost its peer searches for space at once.")
+                        "engineers do it by themselves auto_rollback_after_s after the change). The cut-off "
+                        "nodes reconnect, and every volume that lost its peer searches for space at once.")
     def rollback_network(self) -> str:
         self.network.end(self.shift, self.world.now)
         self.rolled_back_at_s = self.world.now
@@ -238,14 +238,15 @@ class Model(ScenarioModel):
             return "the network change is already rolled back"
         return None
 
-    @action("Disable CreateVolume in zone a", cost=2,
+    @action("Disable CreateVolume in zone a", cost=rules.cost("disable_create_volume"),
             description="Reject new CreateVolume calls for zone a at the edge, so they stop holding "
                         "control-plane threads; customers in zone a get an error instead of a volume.")
     def disable_create_volume(self) -> str:
         self.create_disabled = True
         return "CreateVolume calls for zone a are now rejected at once"
 
-    @action("Cut the cluster off from the control plane", delay="isolate_delay_s", cost=2,
+    @action("Cut the cluster off from the control plane", delay="isolate_delay_s",
+            cost=rules.cost("isolate_control_plane"),
             description="Stop all communication between the degraded cluster and the regional control "
                         "plane: calls into it stop holding threads, but zone a's whole EBS API fails "
                         "while it lasts (as in 2011).")
@@ -254,15 +255,15 @@ class Model(ScenarioModel):
         self.cp.release_all()
         return "degraded cluster cut off from the control plane: zone a's EBS API is down"
 
-    @action("Stop futile searching", delay="throttle_delay_s", cost=2,
+    @action("Stop futile searching", delay="throttle_delay_s", cost=rules.cost("throttle_remirror"),
             description="Push a change to every node of the cluster: search for space at most about "
-                        "every throttle_interval_s (jittered), instead of every 30 s.")
+                        "every throttle_interval_s (jittered), instead of every search_retry_s.")
     def throttle_remirror(self) -> str:
         self.cluster.throttled = True
         minutes = self.params.throttle_interval_s / 60
         return f"nodes now search for space at most every ~{minutes:g} min"
 
-    @action("Add storage servers", delay="capacity_lead_time_s", cost=4,
+    @action("Add storage servers", delay="capacity_lead_time_s", cost=rules.cost("add_capacity"),
             description="Truck in, rack and start new storage servers (capacity_nodes_added of them): "
                         "expensive, and slow at night.")
     def add_capacity(self) -> str:
@@ -276,7 +277,7 @@ class Model(ScenarioModel):
         p = self.params
         return f"{p.capacity_nodes_added} servers ordered: they arrive in {p.capacity_lead_time_s / 3600:g} h"
 
-    @action("Shorten the control-plane timeout", delay="timeout_deploy_s", cost=3,
+    @action("Shorten the control-plane timeout", delay="timeout_deploy_s", cost=rules.cost("shorten_timeout"),
             description="Deploy a short timeout (short_timeout_s) for the control plane's calls into "
                         "the cluster, to every control-plane server of the region.")
     def shorten_timeout(self) -> str:
@@ -287,7 +288,7 @@ class Model(ScenarioModel):
     def shorten_timeout(self) -> str | None:
         return "the timeout is already short" if self.cp.timeout_s <= self.params.short_timeout_s else None
 
-    @action("Split the thread pool per zone", delay="split_pool_deploy_s", cost=5,
+    @action("Split the thread pool per zone", delay="split_pool_deploy_s", cost=rules.cost("split_pool"),
             description="Deploy new control-plane code that gives each zone its own share of the "
                         "threads (a bulkhead), to the control plane that serves every zone.")
     def split_pool(self) -> str:

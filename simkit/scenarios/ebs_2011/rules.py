@@ -34,8 +34,8 @@ from __future__ import annotations
 
 from ...rubric import ActionCosts, Cap, Component, Rubric
 
-__all__ = ["PAGE_STUCK", "HEALTHY_API_OK", "CRASH_HAZARD_OK_PER_H", "RUBRIC", "INTENDED_PLAN",
-           "HISTORICAL_PLAN"]
+__all__ = ["PAGE_STUCK", "HEALTHY_API_OK", "CRASH_HAZARD_OK_PER_H", "ACTION_COSTS", "cost", "RUBRIC",
+           "INTENDED_PLAN", "HISTORICAL_PLAN"]
 
 #: Share of zone a's volumes stuck that pages the on-call engineer.
 PAGE_STUCK = 0.02
@@ -54,6 +54,23 @@ HISTORICAL_PLAN = [("02:40", "disable_create_volume"), ("08:20", "isolate_contro
 #: What lab 3 teaches, at the first tick after the page (paged at 00:48 on every seed).
 INTENDED_PLAN = [("00:50", "rollback_network"), ("00:50", "disable_create_volume"),
                  ("00:50", "throttle_remirror"), ("00:50", "add_capacity")]
+
+#: What each operator action costs in the rubric, and why (the actions read their cost here).
+ACTION_COSTS = {
+    "rollback_network": (1, "rolling back a change"),
+    "disable_create_volume": (2, "disabling CreateVolume (customers get errors on purpose)"),
+    "throttle_remirror": (2, "pushing a change to every node of a sick cluster"),
+    "isolate_control_plane": (2, "cutting zone a off from the control plane"),
+    "add_capacity": (4, "trucking in and racking 40 servers at night"),
+    "shorten_timeout": (3, "a config deploy to the regional control plane that serves every zone"),
+    "split_pool": (5, "new thread-pool code in that control plane during an incident"),
+}
+
+
+def cost(action: str) -> float:
+    """The rubric cost of ``action`` (see :data:`ACTION_COSTS`)."""
+    return ACTION_COSTS[action][0]
+
 
 RUBRIC = Rubric(
     components=(
@@ -74,12 +91,8 @@ RUBRIC = Rubric(
                   "share of zone a's volumes with no current copy on a running node", "% of volumes",
                   5, full_at=0.0, zero_at=0.2),
     ),
-    costs=ActionCosts(
-        15, "each action's operational risk, toil or money: rolling back a change 1; disabling "
-            "CreateVolume (customers get errors on purpose) 2; pushing a change to every node of a sick "
-            "cluster 2; cutting zone a off from the control plane 2; trucking in and racking 40 servers "
-            "at night 4; a config deploy to the regional control plane that serves every zone 3; new "
-            "thread-pool code in that control plane during an incident 5"),
+    costs=ActionCosts(15, "each action's operational risk, toil or money: " + "; ".join(
+        f"{why} {cost:g}" for cost, why in ACTION_COSTS.values())),
     caps=(Cap(lambda m: not m["contained"], 25,
               "the failure was still spreading at the end (healthy zones failing, a node cut off, or "
               "nodes crashing)"),),
