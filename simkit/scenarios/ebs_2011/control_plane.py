@@ -27,7 +27,9 @@ step it:
    of calls. That is why the healthy zones' errors in 2011 were *elevated*, not
    total, and why they rose and fell with the number of hung calls;
 4. admits the new calls into the cluster with the same chance of finding a thread
-   (the others fail at once) and holds them for the timeout.
+   (the others fail at once) and holds them for the timeout. Calls admitted together
+   time out together, so the held threads ring with the timeout's period for a while
+   before they settle: the saw-tooth on the dashboard is that echo, not noise.
 
 Little's law turns a call rate into threads: 20 calls/s that take 0.25 s each keep
 5 threads busy on average (:func:`threads_for`).
