@@ -18,6 +18,13 @@ do, and:
   behind, still taking its slot (it is only cleaned up after the event). Not found:
   the search fails and the holder tries again after the policy's delay.
 
+Searches and copies travel over the **replication network** (the secondary network
+in this model). While customer traffic that was shifted onto it by mistake is more
+than it can carry, it drops everything and nobody can re-mirror: volumes that lost
+their peer wait, stuck. When the change is rolled back and the network is usable
+again, every one of them searches at once. That is when the 2011 storm began (AWS:
+the nodes began searching when connectivity was restored), not at the shift.
+
 A node searches for all the volumes it must re-mirror in one **round** (that is
 what keeps the model fast: a round is one event, not one per volume). A round
 that fails closes all its replication requests at once, and that is where the
@@ -32,7 +39,7 @@ import heapq
 import math
 
 from .params import STEP_S
-from .remirror import DECISIONS
+from .remirror import DECISIONS, RemirrorPolicy
 
 __all__ = ["Cluster", "HEALTHY", "WAITING", "SEARCHING", "COPYING", "LOST", "STATE_NAMES"]
 
@@ -50,8 +57,12 @@ class Cluster:
     writes to the timeline.
     """
 
-    def __init__(self, params, network, policy, world, note) -> None:
+    def __init__(self, params, network, policy, world, note, replication_link: str = "secondary") -> None:
         self.p = params
+        self.replication_link = replication_link
+        # The 2011 policy waits a fixed time after every failed round: no need to ask it
+        # hundreds of thousands of times (a learner's policy, even a subclass, is asked).
+        self._fixed_delay = policy.base_s if type(policy) is RemirrorPolicy and policy.backoff == "none" else None
         self.net = network
         self.policy = policy
         self.note = note
@@ -77,6 +88,7 @@ class Cluster:
         self.free: list[int] = []
         self.on_node: list[set[int]] = []        # volumes with a replica or a copy on the node
         self.searching: list[set[int]] = []      # volumes the node searches space for
+        self.orphans: list[int] = []             # how many of them have lost their previous replica too
         self.waiting: list[set[int]] = []        # volumes the node waits on (previous replica out of reach)
         self.next_round: list[int] = []          # step index of the node's next search round, -1 = none
         self._luck: list[float] = []             # race hazard a node can still take before it crashes
@@ -104,6 +116,7 @@ class Cluster:
         self.holder = bag[0::2]
         self.other = bag[1::2]
         self.target = [-1] * self.n_volumes
+        self._orphan = [False] * self.n_volumes   # counted in orphans[holder]
         self.state = [HEALTHY] * self.n_volumes
         self.count = [self.n_volumes, 0, 0, 0, 0]
         self._copy_id = [-1] * self.n_volumes
@@ -123,12 +136,14 @@ class Cluster:
         self._state = None                       # the NetworkState in force
         self._usable: list[frozenset[str]] = []  # each node's usable links in that state
         self._partitions = False
+        self.replication_up = True               # can nodes re-mirror over the replication network?
         self.throttled = False
         self.n_isolated = 0                      # running nodes that cannot talk to anyone
         self.nodes_crashed = 0
         self.stale_slots = 0
         self.step_searches = 0
         self.step_failed = 0
+        self.step_failed_orphans = 0
         self.step_peer_lost = 0
         self.step_hazard = 0.0
 
@@ -142,6 +157,7 @@ class Cluster:
         self.free.append(free)
         self.on_node.append(set())
         self.searching.append(set())
+        self.orphans.append(0)
         self.waiting.append(set())
         self.next_round.append(-1)
         self._luck.append(self.rng_race.expovariate(1.0))
@@ -208,7 +224,7 @@ class Cluster:
     def _decide(self, v: int) -> None:
         """Ask the policy what to do for pending volume ``v`` now, and do it."""
         i, prev = self.holder[v], self.other[v]
-        self.searching[i].discard(v)
+        self._unsearch(i, v)
         self.waiting[i].discard(v)
         prev_alive = prev >= 0 and self.alive[prev]
         prev_reachable = prev_alive and self._reach(i, prev)
@@ -225,14 +241,28 @@ class Cluster:
         elif decision == "wait":
             self._set(v, WAITING)
             self.waiting[i].add(v)
+        elif self.iso[i] or not self.replication_up:
+            self._set(v, WAITING)           # it cannot search now: it waits for the network
+            self.waiting[i].add(v)
         else:
             self._set(v, SEARCHING)
             self.searching[i].add(v)
+            if not prev_alive:
+                self._orphan[v] = True
+                self.orphans[i] += 1
             self._kick(i)
+
+    def _unsearch(self, i: int, v: int) -> None:
+        """Node ``i`` no longer searches space for ``v``."""
+        if v in self.searching[i]:
+            self.searching[i].discard(v)
+            if self._orphan[v]:
+                self._orphan[v] = False
+                self.orphans[i] -= 1
 
     def _lose(self, v: int) -> None:
         """No running node has a current copy of ``v``: it needs manual recovery."""
-        self.searching[self.holder[v]].discard(v)
+        self._unsearch(self.holder[v], v)
         self.waiting[self.holder[v]].discard(v)
         self._set(v, LOST)
 
@@ -257,7 +287,7 @@ class Cluster:
     def _round(self, i: int) -> None:
         """Node ``i`` searches once for every volume it must re-mirror."""
         volumes = self.searching[i]
-        if not volumes or not self.alive[i] or self.iso[i]:
+        if not volumes or not self.alive[i] or self.iso[i] or not self.replication_up:
             if not volumes:
                 self.fail_rounds[i] = 0
             return
@@ -268,7 +298,7 @@ class Cluster:
                 t = self._find_space(i, self.other[v])
                 if t < 0:
                     break
-                volumes.discard(v)
+                self._unsearch(i, v)
                 self._start_copy(v, t, self.p.volume_gbit, _COPY)
                 failed -= 1
             if not failed:
@@ -276,6 +306,7 @@ class Cluster:
                 self.last_delay[i] = 0.0
                 return
         self.step_failed += failed
+        self.step_failed_orphans += self.orphans[i]
         if failed > 1 and self._race:
             # The race: every pair of requests closed together may collide. A round's
             # chance to crash the node is 1 - exp(-race_crash_prob * pairs); drawing each
@@ -288,14 +319,16 @@ class Cluster:
                               "at once (race condition)")
                 return
         failures = self.fail_rounds[i] = self.fail_rounds[i] + 1
-        delay = self.policy.delay_s(failures, self.rng_backoff, self.last_delay[i])
-        try:
-            ok = 0.0 <= delay < math.inf
-        except TypeError:
-            ok = False
-        if not ok:
-            raise ValueError(f"the re-mirror policy's delay_s({failures}, rng, {self.last_delay[i]:g}) "
-                             f"returned {delay!r}: must be a number of seconds >= 0")
+        delay = self._fixed_delay
+        if delay is None:
+            delay = self.policy.delay_s(failures, self.rng_backoff, self.last_delay[i])
+            try:
+                ok = 0.0 <= delay < math.inf
+            except TypeError:
+                ok = False
+            if not ok:
+                raise ValueError(f"the re-mirror policy's delay_s({failures}, rng, {self.last_delay[i]:g}) "
+                                 f"returned {delay!r}: must be a number of seconds >= 0")
         if self.throttled:
             delay = max(delay, self.p.throttle_interval_s * self.rng_backoff.uniform(0.5, 1.5))
         self.last_delay[i] = delay
@@ -382,7 +415,10 @@ class Cluster:
             self.n_isolated -= 1
         self.free_alive -= self.free[i]
         self._refresh_free(i)
+        for v in self.searching[i]:
+            self._orphan[v] = False
         self.searching[i].clear()
+        self.orphans[i] = 0
         self.waiting[i].clear()
         self.next_round[i] = -1
         self.note(label, "failure")
@@ -426,6 +462,11 @@ class Cluster:
         """
         self._state = state
         self._partitions = bool(state.partitions)
+        link = self.replication_link
+        usable = state.node_load[link] <= state.network.links[link].capacity
+        if usable != self.replication_up:
+            self.replication_up = usable
+            full = True
         self._usable = [frozenset(state.usable_links(name)) for name in self.names]
         changed = []
         for i, name in enumerate(self.names):
@@ -462,5 +503,6 @@ class Cluster:
         """Reset the per-step counters the model reads."""
         self.step_searches = 0
         self.step_failed = 0
+        self.step_failed_orphans = 0
         self.step_peer_lost = 0
         self.step_hazard = 0.0

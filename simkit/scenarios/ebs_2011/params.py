@@ -5,6 +5,16 @@ per second. The cluster is smaller than the real one (a few hundred nodes, a few
 thousand volumes) but keeps its proportions: a thin spare-capacity buffer, a
 secondary network far smaller than the primary one, a regional control plane
 with one thread pool for every zone.
+
+What comes from the record: the times (the shift at 00:47, the rollback about ten
+minutes later), the share of volumes stuck (about 13%), that the storm began when
+connectivity returned, that crashes added more stuck volumes during the morning, and
+the two brownouts of the regional APIs (00:50-02:40, and from about 05:30 until the
+cluster was cut off at 08:20). Every number below is the model's: AWS published no
+cluster size, thread count, timeout, call rate or crash rate. The race condition's
+rate and the negotiations per failed search are chosen so that, on most seeds, a
+few crashes during the early morning bring the second brownout (its start varies
+from seed to seed, as the crashes do).
 """
 
 from __future__ import annotations
@@ -92,9 +102,10 @@ class Params(BaseParams):
                               doc="thread time of a normal API call")
     create_volume_per_s: float = param(0.3, unit="calls/s", minimum=0,
                                        doc="CreateVolume calls that land on the degraded cluster")
-    negotiations_per_search: float = param(0.005, unit="calls/search", minimum=0, maximum=1,
-                                           doc="replica-election negotiations with the control plane "
-                                               "per failed search")
+    negotiations_per_search: float = param(0.035, unit="calls/search", minimum=0, maximum=1,
+                                           doc="negotiations with the control plane (which replica is "
+                                               "primary) per failed search for a volume whose previous "
+                                               "replica crashed")
     cp_threads: int = param(64, unit="threads", minimum=2, maximum=10000,
                             doc="threads of the regional control plane")
     cp_pool: str = param("shared", choices=POOLS,
@@ -104,11 +115,19 @@ class Params(BaseParams):
     short_timeout_s: float = param(5.0, unit="s", minimum=0, exclusive_minimum=True,
                                    doc="the timeout the shorten-timeout action sets")
 
-    # -- operator levers --------------------------------------------------------------
+    # -- operator levers (each action's delay is read from here) -----------------------
     capacity_nodes_added: int = param(40, unit="nodes", minimum=1, maximum=2000,
                                       doc="servers the add-capacity action brings in")
     capacity_lead_time_s: float = param(4 * 3600.0, unit="s", minimum=0,
-                                        doc="time to truck in and start the added servers")
+                                        doc="time to truck in and start the added servers (at night)")
+    isolate_delay_s: float = param(300.0, unit="s", minimum=0,
+                                   doc="time to cut the degraded cluster off from the control plane")
+    throttle_delay_s: float = param(600.0, unit="s", minimum=0,
+                                    doc="time for the stop-futile-searching change to reach every node")
+    timeout_deploy_s: float = param(600.0, unit="s", minimum=0,
+                                    doc="time to deploy the short timeout to the regional control plane")
+    split_pool_deploy_s: float = param(1800.0, unit="s", minimum=0,
+                                       doc="time to deploy a thread pool per zone to the regional control plane")
 
     horizon_s: float = param(12 * 3600.0, unit="s", minimum=3600, maximum=48 * 3600,
                              doc="simulated duration from 00:30")

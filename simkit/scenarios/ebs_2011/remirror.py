@@ -30,18 +30,24 @@ subclassing :class:`RemirrorPolicy` and overriding them::
 from __future__ import annotations
 
 import random
+import sys
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ...params import check_choice, check_number
+from ...policies import ExponentialBackoff, FixedRetry, RetryPolicy
 from .params import BACKOFFS
 
-__all__ = ["DECISIONS", "choose_remirror", "search_delay_s", "RemirrorPolicy"]
+__all__ = ["DECISIONS", "choose_remirror", "search_delay_s", "retry_policy", "RemirrorPolicy"]
 
 #: What a node may decide for a volume that lost its peer.
 DECISIONS = ("reconnect", "wait", "search")
 
 #: Failures beyond this many all give the capped delay; keeps 2**n a small number.
 _MAX_DOUBLINGS = 60
+
+#: A node never gives up searching: its retry policy allows this many retries.
+_FOREVER = sys.maxsize
 
 
 def choose_remirror(previous_alive: bool, previous_reachable: bool, prefer_previous: bool) -> str:
@@ -58,6 +64,22 @@ def choose_remirror(previous_alive: bool, previous_reachable: bool, prefer_previ
     return "search"
 
 
+@lru_cache(maxsize=64)
+def retry_policy(backoff: str, base_s: float, cap_s: float) -> RetryPolicy:
+    """The kit's retry policy (:mod:`simkit.policies`) for a re-mirror ``backoff`` setting.
+
+    "none" is :class:`~simkit.policies.FixedRetry` (always ``base_s``: 2011);
+    "exponential" is :class:`~simkit.policies.ExponentialBackoff` without jitter; "full",
+    "equal" and "decorrelated" are the same backoff with that jitter. A node never
+    gives up, so the policies allow as many retries as there are.
+    """
+    check_choice("backoff", backoff, BACKOFFS)
+    if backoff == "none":
+        return FixedRetry(max_retries=_FOREVER, wait_s=base_s)
+    jitter = "none" if backoff == "exponential" else backoff
+    return ExponentialBackoff(max_retries=_FOREVER, base_s=base_s, cap_s=cap_s, jitter=jitter)
+
+
 def search_delay_s(failures: int, rng: random.Random, base_s: float, cap_s: float, backoff: str,
                    previous_delay_s: float = 0.0) -> float:
     """Seconds to wait after ``failures`` failed search rounds in a row (1 = the first).
@@ -69,22 +91,12 @@ def search_delay_s(failures: int, rng: random.Random, base_s: float, cap_s: floa
     * "decorrelated": ``min(cap_s, uniform(base_s, 3 * previous_delay_s))`` (with
       ``previous_delay_s`` at least ``base_s``).
 
-    The formulas are those of :class:`simkit.policies.ExponentialBackoff`; here a node
-    never gives up (there is no retry limit), and ``failures`` can run into the
-    thousands, so the exponent is capped.
+    The waits are those of :mod:`simkit.policies` (see :func:`retry_policy`); a node
+    can fail thousands of rounds, so the doubling stops after 60 (the cap wins long
+    before).
     """
-    if backoff == "none":
-        return base_s
-    ceiling = min(cap_s, base_s * 2 ** min(failures - 1, _MAX_DOUBLINGS))
-    if backoff == "exponential":
-        return ceiling
-    if backoff == "full":
-        return rng.uniform(0.0, ceiling)
-    if backoff == "equal":
-        return ceiling / 2 + rng.uniform(0.0, ceiling / 2)
-    if backoff == "decorrelated":
-        return min(cap_s, rng.uniform(base_s, 3 * max(previous_delay_s, base_s)))
-    raise ValueError(f"backoff = {backoff!r} is not allowed: must be one of {', '.join(BACKOFFS)}")
+    policy = retry_policy(backoff, base_s, cap_s)
+    return policy.delay_s(min(failures, _MAX_DOUBLINGS + 1), rng, previous_delay_s)
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,7 @@ class RemirrorPolicy:
         check_choice("backoff", self.backoff, BACKOFFS)
         check_number("base_s", self.base_s, minimum=0, exclusive_minimum=True, unit="s")
         check_number("cap_s", self.cap_s, minimum=self.base_s, unit="s")
+        object.__setattr__(self, "_retry", retry_policy(self.backoff, self.base_s, self.cap_s))
 
     @classmethod
     def from_params(cls, params) -> "RemirrorPolicy":
@@ -118,5 +131,6 @@ class RemirrorPolicy:
         return choose_remirror(previous_alive, previous_reachable, self.prefer_previous)
 
     def delay_s(self, failures: int, rng: random.Random, previous_delay_s: float) -> float:
-        """Seconds until the next search round after ``failures`` failed rounds in a row."""
-        return search_delay_s(failures, rng, self.base_s, self.cap_s, self.backoff, previous_delay_s)
+        """Seconds until the next search round after ``failures`` failed rounds in a row
+        (:func:`search_delay_s` with this policy's settings)."""
+        return self._retry.delay_s(min(failures, _MAX_DOUBLINGS + 1), rng, previous_delay_s)
