@@ -6,9 +6,16 @@ reproduce is the *shape* of 20 September 2015 (see ``incidents.md``): with
 post-GSI membership sizes (``gsi_factor`` 2.75, just below the point where the
 largest membership alone would exceed the allowance) a 90-second network
 disruption at 02:19 tips the fleet into a state where about half of all customer
-requests fail, within about twenty minutes, and it stays there after the network
-is fine again; with pre-GSI sizes (``gsi_factor`` 1) the same disruption passes.
-In normal operation the metadata service is about 75% busy: no headroom for a burst.
+requests fail (55% +- 5 from 02:49 to 08:00 on seeds 0-9; AWS: "approximately
+55%"), within about fifteen minutes, and it stays there after the network is fine
+again; with pre-GSI sizes (``gsi_factor`` 1) the same disruption passes. In normal
+operation the metadata service is about 75% busy: no headroom for a burst.
+
+Where the record gives a duration, the default follows it: the pause or resume
+switch (``switch_delay_s``: the pause decided at 05:06, traffic fully disabled by
+05:45) and the dependents' timings (SQS, CloudWatch, Console, Auto Scaling). The
+capacity delay, the config deploy delay, the admin timeout, the reconnect time and
+the dependents' caches are the model's: the record does not say.
 
 The simulated clock starts at 02:00 (PDT): ``disruption_start_s = 1140`` is 02:19.
 """
