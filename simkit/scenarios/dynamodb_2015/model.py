@@ -127,9 +127,9 @@ class Model(OperatorActions, ScenarioModel):
                                      ("autoscaling_fault_rate", "Auto Scaling API faults"),
                                      ("cloudwatch_missing_fraction", "CloudWatch metrics missing")], "%",
               scale=100, ylim=(0, 105)),
-        Panel("Dependents: delays", [("autoscaling_backlog_jobs", "Auto Scaling job backlog (jobs)"),
-                                     ("cloudwatch_backlog_min", "CloudWatch metrics held back (min)"),
-                                     ("console_login_s", "Console login time (s)")], ""),
+        Panel("Dependents: delays", [("console_login_s", "Console login time (s)"),
+                                     ("cloudwatch_backlog_min", "CloudWatch metrics held back (min)")], ""),
+        Panel("Auto Scaling scheduler", [("autoscaling_backlog_jobs", "scaling jobs waiting")], "jobs"),
     )
 
     def build(self, *, membership: MembershipFn | None = None, renewal: RenewalFn | None = None) -> None:
