@@ -212,9 +212,10 @@ def test_adding_capacity_while_overloaded_fails():
 
 @pytest.mark.parametrize("seed", [0, 3, 7])
 def test_capacity_requested_before_the_loop_is_broken_never_arrives(seed):
-    """Asked for at the page, before the overload is fully established: whether or not the
-    request gets through, the new hosts must join 20 minutes later, in the middle of the
-    overload, and are turned back. No rescue."""
+    """Asked for at the page (02:27-02:30), while the overload is still building: the
+    service is already saturated and the request goes unanswered. (Had it been answered,
+    the new hosts would join 20 minutes later into the overload and be turned back: see
+    the test of resuming too early.) No rescue."""
     model = paged_model(seed)
     model.act("add_capacity")
     model.advance_to(model.horizon_s)
