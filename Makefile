@@ -50,9 +50,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_labs.py
 
 PICTURE := course/images/dynamodb-2015.png
-# the operators' historical way out: pause renewals, add capacity (and give servers a longer
-# allowance, one of the corrective actions), then let renewals through again
-PICTURE_RUN := dynamodb-2015 --seed 0 --plan '[["03:30", "add_capacity"], ["04:30", "add_capacity"], ["05:06", "pause_renewals"], ["05:30", "add_capacity"], ["06:55", "resume_renewals"]]'
+# the operators' historical way out (the scenario's historical_plan): failed capacity requests,
+# the pause at 05:06, capacity once the service is quiet, then renewals through again
+PICTURE_RUN := dynamodb-2015 --seed 0 --plan '[["03:30", "add_capacity"], ["04:30", "add_capacity"], ["05:06", "pause_renewals"], ["05:40", "add_capacity"], ["06:45", "resume_renewals"]]'
 
 picture: $(STAMP)
 	@mkdir -p $(dir $(PICTURE))

@@ -2,7 +2,8 @@
 
 Read it in this order: :mod:`~simkit.params` (validated knobs), :mod:`~simkit.world`
 (clock and seeded random streams), :mod:`~simkit.metrics` (what is measured),
-:mod:`~simkit.service` (a server that wastes work), :mod:`~simkit.policies` and
+:mod:`~simkit.service` (a server that wastes work), :mod:`~simkit.sharing` (processor
+sharing: jobs that slow each other down), :mod:`~simkit.policies` and
 :mod:`~simkit.client` (timeouts, retries, budgets, breakers), :mod:`~simkit.network`,
 then a scenario such as :mod:`simkit.scenarios.retry_storm`.
 

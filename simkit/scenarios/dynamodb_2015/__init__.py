@@ -7,7 +7,9 @@ Read it in this order, each file a few screens:
   keeps working for callers who gave up);
 * :mod:`.fleet`: membership size with GSIs, the renewal process, customer errors;
 * :mod:`.dependents`: SQS, Auto Scaling, CloudWatch and the Console login;
-* :mod:`.model`: the run, the trigger at 02:19, operator actions and scoring.
+* :mod:`.operators`: what the operators could do, and what each lever could and
+  could not do that night;
+* :mod:`.model`: the run, the trigger at 02:19, the page and the scoring.
 
 The incident, paraphrased from AWS's summary (https://aws.amazon.com/message/5467D2/):
 storage servers must renew their partition membership with a metadata service.
@@ -20,7 +22,7 @@ for hours, until operators paused the requests, added capacity and resumed.
 
 from .fleet import membership_size, renewal_process
 from .metadata import standalone_processing_s
-from . import fleet, metadata, model
+from . import dependents, fleet, metadata, model, operators
 from .model import HISTORICAL_PLAN, INTENDED_PLAN, Model, run, tipping_gsi_factor
 
 #: The name the labs used for the historical plan (kept until they say HISTORICAL_PLAN).

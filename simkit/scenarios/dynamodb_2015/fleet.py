@@ -1,6 +1,6 @@
 """The storage fleet: servers, their memberships, their renewals, and what customers see.
 
-Three ideas, each a few lines below:
+Four ideas, each a few lines below:
 
 * **Membership size** (:func:`membership_size`). A server holds partitions of many
   tables. A Global Secondary Index has partitions of its own, held by storage
@@ -12,7 +12,17 @@ Three ideas, each a few lines below:
   asks the metadata service for its membership at start-up, periodically, and
   after a network disruption. If the reply does not come within its allowance it
   takes itself out of service (it serves no customer requests) and retries, as
-  its retry policy says, until a renewal succeeds.
+  its retry policy says, until a renewal succeeds. Even a server that retries "at
+  once" first takes a few seconds, at random, to drop the timed-out call and
+  reconnect, so servers retrying after every allowance do not march in lock-step.
+* **Configuration travels with the membership** (:class:`ServerConfig`). What a
+  server is configured with (allowance, renewal interval, retry policy) is the
+  config it received with its last membership. When operators publish a new one
+  (:meth:`FleetSettings.publish`), each server adopts it with its next membership
+  that arrives in time. AWS's summary says the metadata service sends a server its
+  partitions "and all related information"; that server configuration rides along
+  is *the model's assumption*. Its consequence is the point: a server stuck in the
+  retry loop never gets a renewal through, so it never hears of the fix.
 * **Customer errors** (:class:`Fleet`). Each partition lives on ``replicas``
   servers. A customer request to a partition fails if none of them is in
   service. The fleet keeps, for a sample of partitions, how many of their
@@ -25,6 +35,7 @@ Both functions are meant to be replaced by a learner's version: pass yours to
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
 from statistics import NormalDist
 from typing import Callable, Generator
 
@@ -39,6 +50,8 @@ __all__ = [
     "renewal_process",
     "partitions_per_server",
     "StorageServer",
+    "ServerConfig",
+    "FleetSettings",
     "Fleet",
     "MembershipFn",
     "RenewalFn",
@@ -111,6 +124,7 @@ class StorageServer:
         self.in_service = True
         self.reachable = True
         self.partitions: list[int] = []        # customer partitions with a replica here
+        self.config: ServerConfig = fleet.settings.published   # the config it runs with
         self.budget = RetryBudget(ratio=fleet.settings.budget_ratio, max_tokens=fleet.settings.budget_tokens)
         self._previous_delay_s = 0.0
         self._due: simpy.Event | None = None
@@ -119,8 +133,8 @@ class StorageServer:
     # -- what a renewal process uses ---------------------------------------------------------
     @property
     def allowance_s(self) -> float:
-        """How long to wait for a membership reply (the operator may change it)."""
-        return self.fleet.settings.allowance_s
+        """How long to wait for a membership reply (from this server's config)."""
+        return self.config.allowance_s
 
     def request_membership(self) -> simpy.Event:
         """Send a renewal request; the event fires when the membership arrives.
@@ -134,8 +148,9 @@ class StorageServer:
         return self.metadata.request(self.entries, self.allowance_s)
 
     def back_in_service(self) -> None:
-        """The membership arrived in time: serve customers again."""
+        """The membership arrived in time: adopt the config that came with it, serve customers."""
         self.fleet.count("renewal_successes")
+        self.config = self.fleet.settings.published
         self.budget.on_success()
         self._previous_delay_s = 0.0
         self.fleet.set_in_service(self, True)
@@ -157,7 +172,7 @@ class StorageServer:
         self._cycle += 1
         cycle = self._cycle
         self._due = self.env.event()
-        self.env.timeout(self.fleet.settings.renewal_interval_s).callbacks.append(
+        self.env.timeout(self.config.renewal_interval_s).callbacks.append(
             lambda _event: self._ring(cycle))
         return self._due
 
@@ -177,35 +192,64 @@ class StorageServer:
             self._due.succeed()
 
 
+@dataclass(frozen=True)
+class ServerConfig:
+    """What one storage server runs with; it arrives with the server's membership."""
+
+    allowance_s: float
+    renewal_interval_s: float
+    retry_policy: str
+
+
 class FleetSettings:
-    """What every storage server is configured with; operators change it during the incident."""
+    """The server config operators publish, and the retry policies' machinery.
+
+    ``published`` is the newest :class:`ServerConfig`; each server adopts it with its
+    next membership that arrives in time (see the module docstring), so during an
+    overload a published change reaches the servers that renew, not the ones stuck
+    retrying.
+    """
 
     def __init__(self, *, allowance_s: float, renewal_interval_s: float, retry_policy: str,
                  backoff_base_s: float, backoff_cap_s: float, budget_ratio: float,
-                 budget_tokens: float, rng) -> None:
-        self.allowance_s = allowance_s
-        self.renewal_interval_s = renewal_interval_s
-        self.retry_policy = retry_policy
+                 budget_tokens: float, reconnect_s: float, rng) -> None:
+        self.published = ServerConfig(allowance_s, renewal_interval_s, retry_policy)
+        self.changed = False             # has an operator published a config yet?
+        self.reconnect_s = reconnect_s
         self.budget_ratio = budget_ratio
         self.budget_tokens = budget_tokens
         self.backoff = ExponentialBackoff(max_retries=10**9, base_s=backoff_base_s,
                                           cap_s=backoff_cap_s, jitter="full")
         self.rng = rng
 
-    def retry_delay_s(self, server: StorageServer, attempt: int) -> float:
-        """The retry policy, in one place:
+    def publish(self, **changes) -> ServerConfig:
+        """Publish a new config (fields of :class:`ServerConfig`); servers adopt it as they renew."""
+        self.published = replace(self.published, **changes)
+        self.changed = True
+        return self.published
 
-        * "immediate": ask again at once;
+    def retry_delay_s(self, server: StorageServer, attempt: int) -> float:
+        """The retry policy of ``server``'s config, in one place:
+
+        * "immediate": ask again at once (after reconnecting: ``reconnect_s()``);
         * "backoff-jitter": wait a random time in ``[0, min(cap, base x 2^(attempt-1))]``;
         * "budget": ask again at once while the server's token bucket has a token
           (a success deposits ``budget_ratio``), else wait for the next routine
           renewal time.
         """
-        if self.retry_policy == "backoff-jitter":
+        policy = server.config.retry_policy
+        if policy == "backoff-jitter":
             return self.backoff.delay_s(attempt, self.rng, server._previous_delay_s)
-        if self.retry_policy == "budget":
-            return 0.0 if server.budget.try_spend() else self.renewal_interval_s
-        return 0.0
+        if policy == "budget" and not server.budget.try_spend():
+            return server.config.renewal_interval_s
+        return self.reconnect_delay_s()
+
+    def reconnect_delay_s(self) -> float:
+        """Seconds a server takes to retry "at once": uniform in ``[0, reconnect_s]``
+        (dropping the timed-out call and reconnecting; the model's number). Without it,
+        servers that retry after every allowance keep fixed phases and the few that
+        happen to follow a finishing request get every free slot."""
+        return self.rng.uniform(0.0, self.reconnect_s) if self.reconnect_s > 0 else 0.0
 
 
 class Fleet:
@@ -279,3 +323,11 @@ class Fleet:
     @property
     def in_service_fraction(self) -> float:
         return self.in_service_count / len(self.servers)
+
+    @property
+    def adopted_fraction(self) -> float:
+        """Share of servers running the newest published config."""
+        if not self.settings.changed:
+            return 1.0  # nothing was ever published: everyone runs the config it started with
+        newest = self.settings.published
+        return sum(1 for s in self.servers if s.config is newest) / len(self.servers)

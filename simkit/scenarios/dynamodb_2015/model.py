@@ -7,10 +7,12 @@ once. With post-GSI membership sizes their requests, processed together, take
 longer than the servers' allowance: they stay out of service and retry, the
 service keeps working on the abandoned requests, and healthy servers' routine
 renewals now time out too. The retries sustain the overload long after the
-network is fine: a metastable failure.
+network is fine: a metastable failure, which holds near 55% of customer requests
+failing, as it did in 2015.
 
-Operators act through :attr:`Model.actions` (pause renewals, add capacity, ...);
-the commander game (:mod:`simkit.commander`) plays them at chosen times.
+Operators act through :attr:`Model.actions` (:mod:`.operators`: pause renewals,
+add capacity, ...); the commander game (:mod:`simkit.commander`) plays them at
+chosen times, and :attr:`Model.rubric` scores the night.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from ...actions import ActionFailed, action
 from ...metrics import ratio
 from ...outcome import Watch, error_minutes, settled_since
 from ...rubric import ActionCosts, Cap, Component, Rubric
@@ -29,31 +30,35 @@ from . import dependents
 from .fleet import Fleet, FleetSettings, MembershipFn, RenewalFn, membership_size, \
     partitions_per_server, renewal_process
 from .metadata import MetadataService
+from .operators import ADMIN_WORK_S, MAX_CAPACITY_ADDS, OperatorActions
 from .params import CLOCK_START_S, Params
 
-__all__ = ["Model", "run", "tipping_gsi_factor", "ADMIN_WORK_S", "HISTORICAL_PLAN", "INTENDED_PLAN"]
+__all__ = ["Model", "run", "tipping_gsi_factor", "ADMIN_WORK_S", "MAX_CAPACITY_ADDS", "HISTORICAL_PLAN",
+           "INTENDED_PLAN", "PAGE_ERROR", "PAGE_MINUTES"]
 
-#: Standalone processing time of the administrative request that adds capacity: it
-#: rewrites the service's own configuration, a heavy request.
-ADMIN_WORK_S = 30.0
 #: How often the error rate and the gauges are sampled (seconds).
 SAMPLE_S = 10.0
-#: How many times capacity can be added (spare hosts run out).
-MAX_CAPACITY_ADDS = 3
 #: Error rate at or below which customers count as served normally.
 RECOVERED_ERROR = 0.01
-#: Error rate that pages the on-call engineer.
+#: The page: the customer error rate, averaged over each minute, at or above
+#: PAGE_ERROR for PAGE_MINUTES minutes in a row. AWS's summary does not say when its
+#: on-call engineers were paged; it says a brief network disruption like the one at
+#: 02:19 is "normally" absorbed without customers noticing, so the model's alarm is a
+#: standard one that a 90-second blip does not trip (a few partitions whose replicas
+#: are all cut off for a minute), while the climb that followed does within minutes.
 PAGE_ERROR = 0.05
+PAGE_MINUTES = 3
 
-#: What AWS did in 2015, as a plan: two failed attempts to add capacity, the pause
-#: at 05:06, capacity added once the service could take the request, then requests
-#: re-enabled (customers back to low error rates at 07:10).
+#: What AWS did in 2015, as a plan: failed attempts to add capacity while the
+#: retries kept the service busy (the record says "several", not when), the pause
+#: decided at 05:06, capacity added once the service could take the request, and
+#: requests re-enabled so that customers were back at low error rates at 07:10.
 HISTORICAL_PLAN = [("03:30", "add_capacity"), ("04:30", "add_capacity"), ("05:06", "pause_renewals"),
-                   ("05:30", "add_capacity"), ("06:55", "resume_renewals")]
+                   ("05:40", "add_capacity"), ("06:45", "resume_renewals")]
 
-#: What lab 1 teaches: break the loop first (pause), add capacity while the service is
-#: quiet, then let the renewals back in.
-INTENDED_PLAN = [("02:40", "pause_renewals"), ("02:43", "add_capacity"), ("02:54", "resume_renewals")]
+#: What lab 1 teaches: break the loop first (pause), add capacity once the service is
+#: quiet, and let the renewals back in only once the new hosts have joined.
+INTENDED_PLAN = [("02:35", "pause_renewals"), ("03:02", "add_capacity"), ("03:06", "resume_renewals")]
 
 
 def tipping_gsi_factor(params: Params | None = None) -> float:
@@ -66,7 +71,7 @@ def tipping_gsi_factor(params: Params | None = None) -> float:
     return (p.allowance_s - p.base_processing_s) / (p.per_entry_s * largest)
 
 
-class Model(ScenarioModel):
+class Model(OperatorActions, ScenarioModel):
     """The DynamoDB fleet, its metadata service(s), a disruption, and the operators.
 
     ``membership`` and ``renewal`` replace the canonical
@@ -84,10 +89,11 @@ class Model(ScenarioModel):
     debrief_shift_s = 20 * 60.0
     intended_plan = INTENDED_PLAN
     historical_plan = HISTORICAL_PLAN
-    page_rule = f"the customer error rate passes {PAGE_ERROR:.0%}"
+    page_rule = (f"the customer error rate (one-minute average) has been at or above {PAGE_ERROR:.0%} "
+                 f"for {PAGE_MINUTES} minutes in a row")
     watches = (
-        Watch(f"customer error rate above {PAGE_ERROR:.0%}", lambda m: m.fleet.error_rate >= PAGE_ERROR,
-              page=True),
+        Watch(f"alarm: customer error rate at or above {PAGE_ERROR:.0%} for {PAGE_MINUTES} min",
+              lambda m: m.alarm_minutes >= PAGE_MINUTES, page=True),
         Watch("customer error rate above 20%", lambda m: m.fleet.error_rate >= 0.2,
               clears=lambda m: m.fleet.error_rate <= RECOVERED_ERROR,
               clear_label="customer error rate back below 1%"),
@@ -96,21 +102,22 @@ class Model(ScenarioModel):
         components=(
             Component("error_minutes", "Customer impact",
                       "customer error-minutes from the disruption on (one minute with every request "
-                      "failing, or two at 50%)", "error-minutes", 45, full_at=20, zero_at=300),
+                      "failing, or two at 50%)", "error-minutes", 40, full_at=40, zero_at=200),
             Component.flag("resolved", "Incident resolved",
                            "customers back at or below 1% errors for good before the run ended", 20),
             Component("minutes_to_recover", "Time to recover",
                       "minutes from the disruption until the error rate is back at or below 1% for good",
-                      "min", 25, full_at=45, zero_at=360, none_means="not recovered by 08:00"),
+                      "min", 30, full_at=75, zero_at=420, none_means="not recovered by 08:00"),
         ),
-        costs=ActionCosts(10, "operational risk of each change made to a fleet in trouble: a switch costs 1, "
-                              "a capacity request or a fleet-wide config deploy 2"),
+        costs=ActionCosts(10, "operational risk and toil of each change made to a fleet in trouble: a "
+                              "switch costs 1, a capacity request 2, a fleet-wide config change 3"),
         caps=(Cap(lambda m: not m["resolved"], 25, "customers were still failing at the end of the run"),),
     )
     panels = (
         Panel("DynamoDB customer error rate", [("error_rate", "requests failing")], "%",
               scale=100, ylim=(0, 105)),
-        Panel("Storage servers", [("in_service", "in service"), ("paused", "renewals paused")], "%",
+        Panel("Storage servers", [("in_service", "in service"), ("paused", "renewals paused"),
+                                  ("on_new_config", "on the newest config")], "%",
               scale=100, ylim=(0, 105)),
         Panel("Metadata service (per minute)",
               [("metadata_goodput", "replies in time"), ("metadata_wasted", "replies too late (wasted)"),
@@ -119,8 +126,9 @@ class Model(ScenarioModel):
                                      ("autoscaling_fault_rate", "Auto Scaling API faults"),
                                      ("cloudwatch_missing_fraction", "CloudWatch metrics missing")], "%",
               scale=100, ylim=(0, 105)),
-        Panel("Dependents: delays", [("autoscaling_backlog_jobs", "Auto Scaling job backlog (jobs)"),
-                                     ("console_login_s", "Console login time (s)")], ""),
+        Panel("Dependents: delays", [("console_login_s", "Console login time (s)"),
+                                     ("cloudwatch_backlog_min", "CloudWatch metrics held back (min)")], ""),
+        Panel("Auto Scaling scheduler", [("autoscaling_backlog_jobs", "scaling jobs waiting")], "jobs"),
     )
 
     def build(self, *, membership: MembershipFn | None = None, renewal: RenewalFn | None = None) -> None:
@@ -135,7 +143,7 @@ class Model(ScenarioModel):
         self.settings = FleetSettings(
             allowance_s=p.allowance_s, renewal_interval_s=p.renewal_interval_s, retry_policy=p.retry_policy,
             backoff_base_s=p.backoff_base_s, backoff_cap_s=p.backoff_cap_s, budget_ratio=p.budget_ratio,
-            budget_tokens=p.budget_tokens, rng=world.rng("retry"))
+            budget_tokens=p.budget_tokens, reconnect_s=p.reconnect_s, rng=world.rng("retry"))
         sizes = partitions_per_server(p.servers, p.partitions_median, p.partitions_spread)
         world.rng("fleet").shuffle(sizes)
         self.fleet = Fleet(world, table_partitions=sizes, gsi_factor=p.gsi_factor,
@@ -147,7 +155,8 @@ class Model(ScenarioModel):
         self.capacity_adds = 0
         self.admin_log: list[dict[str, Any]] = []
         self._admin_replies: list = []
-        self._pause_target = False       # what the last pause/resume asked for
+        self.alarm_minutes = 0           # whole minutes in a row at or above PAGE_ERROR
+        self._minute = [0, 0.0, 0]       # (minute index, sum of samples, samples) of the open minute
         self._error_sum = world.metrics.counter("error_sum")
         self._error_samples = world.metrics.counter("error_samples")
         world.every(SAMPLE_S, self._sample)
@@ -185,120 +194,32 @@ class Model(ScenarioModel):
         world.at(p.disruption_start_s + p.disruption_s, heal)
 
     def _sample(self) -> None:
-        """Every SAMPLE_S: accumulate the error rate and record the gauges."""
+        """Every SAMPLE_S: accumulate the error rate, keep the alarm, record the gauges."""
         world, fleet = self.world, self.fleet
         now = world.now
         bucket = world.metrics.bucket(now)
         error = fleet.error_rate
         self._error_sum[bucket] += error
         self._error_samples[bucket] += 1
+        self._keep_alarm(now, error)
         world.metrics.gauge("in_service", now, fleet.in_service_fraction)
         world.metrics.gauge("paused", now, 1.0 if fleet.paused else 0.0)
+        world.metrics.gauge("on_new_config", now, fleet.adopted_fraction)
         world.metrics.gauge("metadata_workers", now, sum(c.workers for c in self.cells))
         world.metrics.gauge("metadata_in_progress", now, sum(c.in_progress for c in self.cells))
         world.metrics.gauge("metadata_slowdown", now, max(c.slowdown for c in self.cells))
 
-    # -- operator actions -----------------------------------------------------------------------
-    @action("Pause renewal requests", delay="switch_delay_s", limit=None, cost=1,
-            description="Stop storage servers' requests from reaching the metadata service. Servers that "
-                        "cannot renew drop out of service, but the retry load goes away.")
-    def pause_renewals(self) -> str:
-        self.fleet.paused = True
-        return "renewal requests paused"
-
-    @pause_renewals.precondition
-    def pause_renewals(self) -> str | None:
-        return "renewal requests are already paused" if self._pause_target else None
-
-    @pause_renewals.on_request
-    def pause_renewals(self) -> None:
-        self._pause_target = True
-
-    @action("Resume renewal requests", delay="switch_delay_s", limit=None, cost=1,
-            description="Let storage servers' requests reach the metadata service again.")
-    def resume_renewals(self) -> str:
-        self.fleet.paused = False
-        return "renewal requests flow again"
-
-    @resume_renewals.precondition
-    def resume_renewals(self) -> str | None:
-        return None if self._pause_target else "renewal requests are not paused"
-
-    @resume_renewals.on_request
-    def resume_renewals(self) -> None:
-        self._pause_target = False
-
-    @action("Add metadata capacity", delay="admin_timeout_s", limit=None, cost=2,
-            description="Send the administrative request that adds workers to the metadata service. "
-                        "The same service must process it before the admin timeout; if it does, the "
-                        "new workers come online after the capacity delay (spare hosts for 3 adds).")
-    def add_capacity(self) -> str:
-        """The admin request's verdict, when its timeout is up."""
-        p, world = self.params, self.world
-        answered = [cell for cell, reply in zip(self.cells, self._admin_replies) if reply.triggered]
-        self.admin_log.append({"minute": (world.now - p.admin_timeout_s) / 60.0, "ok": bool(answered),
-                               "cells_answered": len(answered)})
-        if not answered:
-            raise ActionFailed(f"the metadata service did not answer the admin request within "
-                               f"{p.admin_timeout_s:g} s (it is too busy)")
-        self.capacity_adds += 1
-        step = p.capacity_step_workers / len(self.cells)
-
-        def online() -> None:
-            for cell in answered:
-                cell.set_workers(cell.workers + step)
-            total = sum(c.workers for c in self.cells)
-            world.note(f"metadata capacity now {total:g} workers", "recovery")
-        world.at(world.now + p.capacity_delay_s, online)
-        return f"admin request accepted: {p.capacity_step_workers} workers coming online"
-
-    @add_capacity.precondition
-    def add_capacity(self) -> str | None:
-        if self.capacity_adds >= MAX_CAPACITY_ADDS:
-            return f"no spare hosts left: capacity was already added {MAX_CAPACITY_ADDS} times"
-        return None
-
-    @add_capacity.on_request
-    def add_capacity(self) -> str:
-        """Add capacity the only way there is: an administrative request to the metadata
-        service itself, which must answer within the admin timeout."""
-        p = self.params
-        self._admin_replies = [cell.submit(ADMIN_WORK_S, p.admin_timeout_s, kind="admin") for cell in self.cells]
-        return f"administrative request sent; it must be answered within {p.admin_timeout_s:g} s"
-
-    @action("Double the retrieval allowance", delay="deploy_delay_s", limit=2, cost=2,
-            description="Deploy a config that doubles how long servers wait for their membership.")
-    def lengthen_allowance(self) -> str:
-        return self._set("allowance_s", self.settings.allowance_s * 2, "retrieval allowance")
-
-    @action("Halve the renewal rate", delay="deploy_delay_s", limit=2, cost=2,
-            description="Deploy a config that doubles the time between routine renewals.")
-    def slow_renewals(self) -> str:
-        return self._set("renewal_interval_s", self.settings.renewal_interval_s * 2, "renewal interval")
-
-    @action("Retry with backoff and jitter", delay="deploy_delay_s", cost=2,
-            description="Deploy a config: servers wait a random, growing delay between retries.")
-    def enable_backoff(self) -> str:
-        return self._set("retry_policy", "backoff-jitter", "retry policy")
-
-    @enable_backoff.precondition
-    def enable_backoff(self) -> str | None:
-        return "servers already retry with backoff and jitter" if self.settings.retry_policy == "backoff-jitter" else None
-
-    @action("Retry within a budget", delay="deploy_delay_s", cost=2,
-            description="Deploy a config: servers retry at once only while their token bucket allows, "
-                        "else wait for the next routine renewal.")
-    def enable_retry_budget(self) -> str:
-        return self._set("retry_policy", "budget", "retry policy")
-
-    @enable_retry_budget.precondition
-    def enable_retry_budget(self) -> str | None:
-        return "servers already retry within a budget" if self.settings.retry_policy == "budget" else None
-
-    def _set(self, name: str, value: Any, label: str) -> str:
-        setattr(self.settings, name, value)
-        shown = f"{value:g} s" if isinstance(value, float) else value
-        return f"{label} now {shown}"
+    def _keep_alarm(self, now: float, error: float) -> None:
+        """The paging alarm: when a minute closes, compare its average error rate with
+        PAGE_ERROR and count the minutes in a row at or above it."""
+        minute = int(now // 60.0)
+        index, total, samples = self._minute
+        if minute != index:
+            if samples:
+                above = total / samples >= PAGE_ERROR
+                self.alarm_minutes = self.alarm_minutes + 1 if above else 0
+            index, total, samples = minute, 0.0, 0
+        self._minute = [index, total + error, samples + 1]
 
     # -- results --------------------------------------------------------------------------------
     def extra_series(self) -> dict[str, np.ndarray]:
@@ -309,15 +230,41 @@ class Model(ScenarioModel):
         p, bucket = self.params, m.bucket_s
         fault, backlog = dependents.autoscaling(error, bucket, p.autoscaling_jobs_per_min,
                                                 p.autoscaling_capacity_per_min)
+        missing, held = dependents.cloudwatch(error, bucket, p.cloudwatch_cache_ttl_s, p.cloudwatch_hold_s,
+                                              p.cloudwatch_spare)
         return {
             "error_rate": error,
             "sqs_error_rate": dependents.sqs_error_rate(error, bucket, p.sqs_cache_ttl_s),
-            "cloudwatch_missing_fraction": dependents.cloudwatch_missing_fraction(
-                error, bucket, p.cloudwatch_cache_ttl_s),
+            "cloudwatch_missing_fraction": missing,
+            "cloudwatch_backlog_min": held,
             "autoscaling_fault_rate": fault,
             "autoscaling_backlog_jobs": backlog,
             "console_login_s": dependents.console_login_s(error, p.console_call_timeout_s),
         }
+
+    def dependents_windows(self) -> dict[str, Any]:
+        """When each dependent was impaired, as clock times ``(from, to)`` (None: never), and
+        when the Auto Scaling backlog clears (extrapolated past the end if still draining).
+        The thresholds are in :mod:`.dependents`."""
+        series = self.extra_series()
+        t, bucket = self.world.metrics.times(), self.world.metrics.bucket_s
+        d = dependents
+        flags = {
+            "sqs_failing": series["sqs_error_rate"] >= d.SQS_THRESHOLD,
+            "cloudwatch_impaired": (series["cloudwatch_missing_fraction"] >= d.CLOUDWATCH_THRESHOLD)
+            | (series["cloudwatch_backlog_min"] >= 1.0),
+            "console_slow": series["console_login_s"] >= d.CONSOLE_SLOW_S,
+            "autoscaling_faults": series["autoscaling_fault_rate"] >= d.AUTOSCALING_THRESHOLD,
+        }
+        out: dict[str, Any] = {}
+        for name, flag in flags.items():
+            window = d.impaired_window(t, flag)
+            out[name] = None if window is None else (self.world.clock(window[0]),
+                                                     self.world.clock(window[1] + bucket))
+        clears = d.clears_at_min(series["autoscaling_backlog_jobs"], bucket, self.params.autoscaling_jobs_per_min,
+                                 self.params.autoscaling_capacity_per_min)
+        out["autoscaling_backlog_clears"] = None if clears is None else self.world.clock(clears * 60.0)
+        return out
 
     def _error(self) -> tuple[np.ndarray, np.ndarray]:
         return self.world.metrics.times(), self.extra_series()["error_rate"]
@@ -353,7 +300,8 @@ class Model(ScenarioModel):
         if not m["resolved"]:
             text = "customers were still failing at the end: the renewal retries kept the metadata service overloaded"
             if m["admin_requests_failed"]:
-                text += f"; {m['admin_requests_failed']} add-capacity request(s) timed out, as they did in 2015"
+                text += (f"; {m['admin_requests_failed']} administrative request(s) to add capacity went "
+                         f"unanswered by the overloaded service, as they did in 2015")
             return text
         return (f"customers recovered at {m['recovered_at']}, {m['minutes_to_recover']:.0f} min after the "
                 f"disruption, after {m['error_minutes']:.0f} customer error-minutes")
@@ -377,6 +325,12 @@ class Model(ScenarioModel):
         work = sum(m.total(f"{c.name}_work_s") for c in self.cells)
         wasted = sum(m.total(f"{c.name}_wasted_work_s") for c in self.cells)
         sizes = [s.entries for s in self.fleet.servers]
+        windows = {}
+        for name, window in self.dependents_windows().items():
+            if name == "autoscaling_backlog_clears":
+                windows[name] = window
+            else:
+                windows[f"{name}_from"], windows[f"{name}_to"] = window or (None, None)
         return {
             "error_before": mean(0.0, start),
             "plateau_error": plateau,
@@ -395,6 +349,7 @@ class Model(ScenarioModel):
             "admin_requests_failed": sum(1 for a in self.admin_log if not a["ok"]),
             "metadata_workers_end": sum(c.workers for c in self.cells),
             "page_at": None if self.page_s is None else self.world.clock(self.page_s),
+            **windows,
         }
 
 
