@@ -73,11 +73,12 @@ def test_refused_steps_are_reported_with_their_cost_and_the_replay_goes_on():
 
 def test_a_delayed_action_is_pending_then_done_and_logged_in_causal_order():
     inc = Incident("dynamodb-2015", seed=0)
-    inc.tick(25)  # paged at 02:24 on seed 0
+    inc.tick(28)  # paged at 02:27 on seed 0
     assert inc.act("pause_renewals")[0]
     (pending,) = inc.model.pending()
-    assert pending.status == "pending" and pending.due_s == inc.model.now + 120
-    inc.tick(2)
+    delay = inc.model.params.switch_delay_s
+    assert pending.status == "pending" and pending.due_s == inc.model.now + delay
+    inc.tick(int(delay // 60))
     assert pending.status == "done" and not inc.model.pending()
     inc.act("add_capacity")
     log = "\n".join(inc.log)
