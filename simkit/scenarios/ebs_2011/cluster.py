@@ -35,9 +35,9 @@ or not, are never reused: capacity loss feeds the storm.
 
 from __future__ import annotations
 
-import heapq
 import math
 
+from ...sharing import SharedProgress
 from .params import STEP_S
 from .remirror import DECISIONS, RemirrorPolicy
 
@@ -125,9 +125,8 @@ class Cluster:
             self.on_node[self.holder[v]].add(v)
             self.on_node[self.other[v]].add(v)
 
-        # -- copies progress together over the secondary network ------------------------
-        self._progress = 0.0                     # Gbit every copy has moved since the start
-        self._copies: list[tuple[float, int, int]] = []   # (progress at which done, id, volume)
+        # -- copies progress together over the secondary network (processor sharing) ------
+        self._copies: SharedProgress[tuple[int, int]] = SharedProgress()   # items: (copy id, volume)
         self._seq = 0
 
         # -- bookkeeping read by the model ---------------------------------------------
@@ -366,7 +365,7 @@ class Cluster:
         self._seq += 1
         self._copy_id[v] = self._seq
         self._copy_kind[v] = kind
-        heapq.heappush(self._copies, (self._progress + gbit, self._seq, v))
+        self._copies.add(gbit, (self._seq, v))
 
     def _abort_copy(self, v: int) -> None:
         t = self.target[v]
@@ -385,11 +384,9 @@ class Cluster:
         return self.count[COPYING]
 
     def progress(self, gbit_each: float) -> None:
-        """Every copy in flight moves ``gbit_each`` more Gbit; finish those that are done."""
-        self._progress += gbit_each
-        heap = self._copies
-        while heap and heap[0][0] <= self._progress:
-            _, seq, v = heapq.heappop(heap)
+        """Every copy in flight moves ``gbit_each`` more Gbit; finish those that are done
+        (an aborted copy stays in the bookkeeping until its mark, and is skipped then)."""
+        for seq, v in self._copies.advance(gbit_each):
             if self._copy_id[v] == seq:
                 self._finish(v)
 
