@@ -26,7 +26,7 @@ from ..rubric import ScoreCard
 from ..scenarios import get as get_scenario
 from ..scenarios.base import ScenarioModel
 
-__all__ = ["PlanStep", "Plan", "Incident", "LogEntry", "replay", "play_out", "score"]
+__all__ = ["PlanStep", "Plan", "Incident", "LogEntry", "plan_time", "replay", "play_out", "score"]
 
 
 def score(
@@ -40,6 +40,18 @@ def score(
     model = get_scenario(scenario)(params, seed)
     play_out(model, plan)
     return model.score_card()
+
+
+def plan_time(t_s: float, world: Any) -> str | float:
+    """How a plan writes simulated time ``t_s`` of ``world`` (a :class:`simkit.world.World`):
+    the clock's "HH:MM:SS" when that names the moment unambiguously (whole seconds, within
+    a day of the start: a plan's time of day means its first occurrence), else minutes."""
+    whole = round(t_s)
+    if abs(t_s - whole) < 1e-6 and whole < 86400:
+        of_day = int(world.clock_start_s + whole) % 86400
+        return f"{of_day // 3600:02d}:{of_day % 3600 // 60:02d}:{of_day % 60:02d}"
+    minutes = t_s / 60.0
+    return int(minutes) if minutes.is_integer() else round(minutes, 3)
 
 
 @dataclass(frozen=True)
@@ -177,19 +189,11 @@ class Incident:
 
     def clock_plan(self) -> Plan:
         """The plan with each time written as the clock reads it ("02:40:00") where that is
-        unambiguous (within a day of the start); otherwise in minutes. Same steps, same score."""
-        world = self.model.world
-        steps = []
-        for step in self.plan.steps:
-            seconds = step.minutes(world.clock_start_s) * 60.0
-            whole = round(seconds)
-            if abs(seconds - whole) < 1e-6 and whole < 86400:
-                of_day = int(world.clock_start_s + whole) % 86400
-                steps.append(PlanStep(f"{of_day // 3600:02d}:{of_day % 3600 // 60:02d}:{of_day % 60:02d}",
-                                      step.action))
-            else:
-                steps.append(step)
-        return Plan(steps)
+        unambiguous (see :func:`plan_time`), at the tick the step is taken (a replay takes
+        each step at the nearest tick). Same steps, same score."""
+        world, tick = self.model.world, self.model.tick_s
+        return Plan([PlanStep(plan_time(round(step.minutes(world.clock_start_s) * 60.0 / tick) * tick, world),
+                              step.action) for step in self.plan.steps])
 
     # -- reading ------------------------------------------------------------------------
     @property
