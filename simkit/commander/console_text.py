@@ -110,7 +110,9 @@ def record_html(record: ActionRecord, now_s: float, stamp: Stamp) -> str:
     if record.status == "refused":
         return status_html("refused", f"cannot {record.label.lower()} [{record.name}]: {record.message}")
     if record.status == "pending":
-        said = f": {record.message}" if record.message else ""
+        # what the request said when it was sent (an admin request, say); not the kit's
+        # generic "under way: takes effect in ..." which the countdown says better
+        said = f": {record.message}" if record.message and not record.message.startswith("under way") else ""
         return status_html("pending", f"{who} under way since {stamp(record.requested_s)}{said}. "
                                       f"Takes effect at {stamp(record.due_s)} "
                                       f"(in {span_text(max(0.0, record.due_s - now_s))})")

@@ -1,22 +1,23 @@
 """The console's headline charts: the last stretch of an incident, redrawn cheaply every frame.
 
 A scenario names two or three *headline signals* (``ScenarioModel.headline_series``).
-:class:`HeadlineChart` draws each in a small chart whose time axis follows the clock
-(the last ``window_s`` of simulated time, so the decisive minutes are wide), with a
-thin strip beneath that shows the first signal over the whole incident and where the
-window is in it. Timeline events are vertical lines styled by kind, in colour *and*
+:class:`HeadlineChart` draws each in a small chart whose time axis follows the clock:
+it shows about the last ``window_s`` of simulated time (so the decisive minutes are
+wide) and moves on in steps of its time-label spacing, like a chart recorder's page,
+so "now" is always within one step of the right edge. A thin strip beneath shows the
+first signal over the whole incident and where the window is in it. Timeline events are vertical lines styled by kind, in colour *and*
 dash pattern; the signals take the kit's colour-blind-safe colours (Okabe-Ito).
 
 Why it is fast enough to redraw several times a second: the figure is built once, on
 matplotlib's Agg canvas (no pyplot, no GUI). Everything that does not move (frames,
 titles, y ticks, horizontal grid, the strip's start and end times) is drawn once into
 a background bitmap. Each frame restores that bitmap and draws only what moves (the
-lines, the event marks, the window's time labels and grid, the "now" marker, the
-latest values) with ``draw_artist``, which is matplotlib's *blitting*; the x axis has
-no matplotlib ticks, so moving the window never invalidates the background. The
-bitmap becomes PNG bytes at zlib's fastest level for an ``ipywidgets.Image``. A
-background is redrawn only when a y range has to change (:attr:`HeadlineChart.full_draws`
-counts them). ``ipympl`` would do the same work (Agg render, PNG over the widget
+lines, the event marks, the "now" marker, the latest values) with ``draw_artist``,
+which is matplotlib's *blitting*. Text is the costly part of a matplotlib draw, so the
+time labels stay in the background: that is why the window moves in steps. The bitmap
+becomes PNG bytes at zlib's fastest level for an ``ipywidgets.Image``. A background
+is redrawn only when the window steps on or a y range has to change
+(:attr:`HeadlineChart.full_draws` counts them). ``ipympl`` would do the same work (Agg render, PNG over the widget
 channel) plus pan and zoom that a one-screen console does not need, so it is not used.
 """
 
@@ -32,7 +33,6 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
-from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
 from ..metrics import TimelineEvent
@@ -49,10 +49,8 @@ EVENT_STYLES: dict[str, tuple[str, object]] = {
     "effect": (COLORS["blue"], ":"),
 }
 
-_GRID = "#dddddd"
 _FUTURE = "#f0f0f0"
 _TEXT = "#333333"
-_MAX_TIME_LABELS = 6
 
 # Layout, in pixels of the rendered picture.
 _LEFT, _RIGHT, _TOP = 46, 64, 4
@@ -120,8 +118,10 @@ class HeadlineChart:
         self.size = (int(width_px), int(height_px))
         #: how many times the static background was drawn (once, plus each y-range change)
         self.full_draws = 0
+        self.step_s = time_steps(self.window_s)
         self._ylims: list[tuple[float, float]] = [self._fixed_ylim(p) or (0.0, 1.0) for p in self.signals]
         self._strip_ylim = self._ylims[0]
+        self._shown_window: tuple[float, float] | None = None
         self._background = None
         with matplotlib.rc_context(STYLE):
             self._build(dpi)
@@ -151,6 +151,7 @@ class HeadlineChart:
         self.strip = self.figure.add_axes(box(_LEFT, _STRIP_LABELS, strip_h))
         self._style_axis(self.strip)
         self.strip.set_yticks([])
+        self.strip.set_xticks([])
         self.strip.set_xlim(0.0, self.horizon_s)
         self.strip.text(-0.01, 0.5, "whole\nincident", transform=self.strip.transAxes,
                         fontsize=7, color="#555555", ha="right", va="center", linespacing=1.0)
@@ -161,17 +162,15 @@ class HeadlineChart:
 
     @staticmethod
     def _style_axis(ax) -> None:
-        ax.set_xticks([])
-        ax.grid(False, axis="x")
         ax.tick_params(axis="y", labelsize=7.5, length=2, pad=2)
+        ax.tick_params(axis="x", labelsize=7.5, length=0, pad=3, labelbottom=False)
         ax.margins(x=0)
 
     def _build_moving_parts(self) -> None:
         """The artists redrawn every frame (all ``animated``, so a full draw skips them)."""
-        self.lines, self.values, self.grids, self.marks, self.nows, self.futures = [], [], [], [], [], []
+        self.lines, self.values, self.marks, self.nows, self.futures = [], [], [], [], []
         for i, ax in enumerate(self.axes):
             color = SERIES_COLORS[i % len(SERIES_COLORS)]
-            self.grids.append(ax.add_collection(LineCollection([], colors=_GRID, linewidths=0.6, animated=True)))
             self.futures.append(ax.add_patch(Rectangle((0, 0), 0, 1, transform=ax.get_xaxis_transform(),
                                                        color=_FUTURE, lw=0, animated=True)))
             self.marks.append(ax.add_collection(LineCollection([], linewidths=1.1, animated=True)))
@@ -180,12 +179,7 @@ class HeadlineChart:
             self.nows.append(ax.axvline(0, color=COLORS["black"], lw=0.9, animated=True))
             self.values.append(ax.text(1.02, 0.5, "", transform=ax.transAxes, ha="left", va="center",
                                        fontsize=10, fontweight="bold", color=color, animated=True))
-        last = self.axes[-1]
-        self.time_labels = [last.text(0, -0.06, "", transform=blended_transform_factory(last.transData, last.transAxes),
-                                      ha="center", va="top", fontsize=7.5, color=_TEXT, animated=True)
-                            for _ in range(_MAX_TIME_LABELS)]
         strip = self.strip
-        self.strip_fill = None
         (self.strip_line,) = strip.plot([], [], color=SERIES_COLORS[0], lw=1.0, animated=True)
         self.strip_window = strip.add_patch(Rectangle((0, 0), 0, 1, transform=strip.get_xaxis_transform(),
                                                       facecolor=COLORS["sky_blue"], alpha=0.25,
@@ -213,7 +207,15 @@ class HeadlineChart:
             top = nice_ceiling(high * 1.05) if high > 0 else 1.0
         return (bottom, top)
 
-    def _apply_ylims(self) -> None:
+    def _apply_limits(self) -> None:
+        low_x, high_x = self._shown_window
+        first = math.ceil((self.clock_start_s + low_x) / self.step_s) * self.step_s - self.clock_start_s
+        ticks = np.arange(first, high_x + 1e-9, self.step_s)
+        for ax in self.axes:
+            ax.set_xlim(low_x, high_x)
+            ax.set_xticks(ticks)
+        self.axes[-1].tick_params(axis="x", labelbottom=True)
+        self.axes[-1].set_xticklabels([self.stamp(x) for x in ticks])
         for ax, (low, high), panel in zip(self.axes, self._ylims, self.signals):
             ax.set_ylim(low, high)
             if panel.ylim is not None and panel.ylabel == "%":
@@ -224,16 +226,19 @@ class HeadlineChart:
         self.strip.set_ylim(*self._strip_ylim)
 
     def _draw_background(self) -> None:
-        self._apply_ylims()
+        self._apply_limits()
         self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
         self.full_draws += 1
 
     # -- a frame ---------------------------------------------------------------------------------
     def window(self, now_s: float) -> tuple[float, float]:
-        """The simulated seconds the charts show at ``now_s``: the last ``window_s``, or the
-        first ``window_s`` of the run until that much has been played."""
-        high = min(self.horizon_s, max(now_s, self.window_s))
+        """The simulated seconds the charts show at ``now_s``: ``window_s`` ending at the
+        first time-label mark at or after now (so now is at most one label step from the
+        right edge); the first ``window_s`` of the run until then, the last at the end."""
+        step, start = self.step_s, self.clock_start_s
+        mark = math.ceil((start + now_s) / step - 1e-9) * step - start
+        high = min(self.horizon_s, max(self.window_s, mark))
         return high - self.window_s, high
 
     def render(
@@ -259,29 +264,24 @@ class HeadlineChart:
             values = np.full(len(t), np.nan) if raw is None else np.asarray(raw, dtype=float) * panel.scale
             data.append(values)
         with matplotlib.rc_context(STYLE):
-            self._update_ranges(data, shown, played)
+            self._update_ranges((low, high), data, shown, played)
             self.canvas.restore_region(self._background)
             self._draw_frame(now_s, low, high, t, data, shown, played, events)
         return self._png()
 
-    def _update_ranges(self, data, shown, played) -> None:
+    def _update_ranges(self, window, data, shown, played) -> None:
         wanted = [self._want_ylim(p, v[shown], lim) for p, v, lim in zip(self.signals, data, self._ylims)]
         strip = self._want_ylim(self.signals[0], data[0][played], self._strip_ylim)
-        if self._background is None or wanted != self._ylims or strip != self._strip_ylim:
-            self._ylims, self._strip_ylim = wanted, strip
+        if (self._background is None or window != self._shown_window or wanted != self._ylims
+                or strip != self._strip_ylim):
+            self._ylims, self._strip_ylim, self._shown_window = wanted, strip, window
             self._draw_background()
 
     def _draw_frame(self, now_s, low, high, t, data, shown, played, events) -> None:
-        step = time_steps(self.window_s)
-        first = math.ceil((self.clock_start_s + low) / step) * step - self.clock_start_s
-        ticks = [x for x in np.arange(first, high + 1e-9, step)][:_MAX_TIME_LABELS]
         marks = [e for e in events if low <= e.t_s <= high]
         draw = self.figure.draw_artist
         for i, ax in enumerate(self.axes):
-            ax.set_xlim(low, high)
             bottom, top = self._ylims[i]
-            self.grids[i].set_segments([[(x, bottom), (x, top)] for x in ticks])
-            draw(self.grids[i])
             self.futures[i].set_bounds(now_s, 0, max(0.0, high - now_s), 1)
             draw(self.futures[i])
             self._set_marks(self.marks[i], marks, bottom, top)
@@ -294,12 +294,6 @@ class HeadlineChart:
             recent = recent[np.isfinite(recent)]
             self.values[i].set_text(_format_value(float(recent[-1]), self.signals[i].ylabel) if recent.size else "")
             draw(self.values[i])
-        for text, x in zip(self.time_labels, ticks + [None] * _MAX_TIME_LABELS):
-            if x is None:
-                continue
-            text.set_position((x, -0.06))
-            text.set_text(self.stamp(x))
-            draw(text)
         self.strip_line.set_data(t[played], data[0][played])
         draw(self.strip_line)
         self.strip_window.set_bounds(low, 0, high - low, 1)
