@@ -182,6 +182,16 @@ def test_play_runs_by_itself_in_an_event_loop_and_pause_stops_it():
     assert later == stopped, "the clock moved after pause"
 
 
+def test_only_one_console_plays_at_a_time():
+    first = _console("retry-storm")
+    first.play()
+    second = _console("retry-storm")  # re-running the cell makes a new console
+    assert not first.playing and "paused" in first.status
+    second.play()
+    first.play()
+    assert first.playing and not second.playing
+
+
 def test_play_pauses_at_the_page_so_the_alarm_is_a_moment_to_decide():
     console = _console("dynamodb-2015")
     console.play()

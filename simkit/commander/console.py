@@ -34,7 +34,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from typing import Any, Callable
+import weakref
+from typing import Any, Callable, ClassVar
 
 from ..actions import ActionRecord
 from ..params import Params
@@ -77,8 +78,12 @@ class Console:
     ``debrief`` runs the debrief when the incident is over; ``dpi`` sets the
     resolution of the pictures.
 
-    Show it with ``display(console)`` or by ending a cell with ``console``.
+    Show it with ``display(console)`` or by ending a cell with ``console``. Only one
+    console of a kernel plays at a time: playing one (or making a new one, as re-running
+    its cell does) pauses the others, so a console left behind never plays on unseen.
     """
+
+    _all: ClassVar[weakref.WeakSet] = weakref.WeakSet()
 
     def __init__(
         self,
@@ -117,6 +122,8 @@ class Console:
         self._dashboard_at = 0.0
         self._wire()
         self.view.score.value = rubric_html(model.rubric)
+        self._pause_others()
+        Console._all.add(self)
         self.refresh()
 
     # -- time ------------------------------------------------------------------------------
@@ -130,6 +137,7 @@ class Console:
         if self.incident.finished:
             self._say(None, "the incident is over: Restart, or replay an edited plan")
             return
+        self._pause_others()
         runs = self.player.start()
         tail = "" if runs else " (no event loop here: call console.frame() to advance)"
         self._say(None, f"playing at {speed_label(self.speed)}; space or ‖ Pause to stop{tail}")
@@ -445,6 +453,11 @@ class Console:
         self.view.plan_table.dirty = False
         self._shown_plan = (-1, -1)
         self.refresh()
+
+    def _pause_others(self) -> None:
+        for other in list(Console._all):
+            if other is not self and other.playing:
+                other.pause()
 
     def _stamp(self, t_s: float) -> str:
         return self.incident.model.world.stamp(t_s)
