@@ -300,6 +300,7 @@ def _check_edit_and_replay(page, console, scenario: str, shots: Path) -> tuple[f
     console.locator(".cascade-replay").click(timeout=CLICK_MS)
     expect(card).to_contain_text(f"{expected:g} / 100", timeout=KERNEL_MS)
     expect(console.locator(".cascade-status")).to_contain_text("replayed your plan from the start")
+    expect(card).not_to_contain_text("replaying a few variants", timeout=KERNEL_MS)  # the new debrief
     wait_kernel_idle(page)
     return before, expected
 

@@ -31,7 +31,6 @@ message, and Jupyter only inserts cells in reply to a cell being run.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import time
 import weakref
@@ -39,29 +38,24 @@ from typing import Any, Callable, ClassVar
 
 from ..actions import ActionRecord
 from ..params import Params
-from ..plan import Plan, PlanStep
+from ..plan import Plan
 from ..rubric import ScoreCard
 from .console_text import (
     alarm_html,
-    action_tooltip,
     card_html,
     clock_html,
-    log_html,
     meter_html,
     pending_html,
     record_html,
     rubric_html,
-    span_text,
     speed_label,
     status_html,
-    step_status,
 )
 from .console_view import CHART_SIZE_PX, ConsoleView
 from .debrief import debrief
-from .engine import Incident, plan_time
+from .engine import Incident
 from .headline import HeadlineChart
-from .plan_table import parse_time
-from .player import Player, frame_plan
+from .player import Player, frame_plan, in_background
 
 __all__ = ["Console"]
 
@@ -117,8 +111,6 @@ class Console:
         self._generation = 0
         self._followed: ActionRecord | None = None
         self._note: tuple[str | None, str] = (None, "")
-        self._shown_log: tuple[int, int] = (0, -1)
-        self._shown_plan: tuple[int, int] = (-1, -1)
         self._dashboard_at = 0.0
         self._wire()
         self.view.score.value = rubric_html(model.rubric)
@@ -218,7 +210,7 @@ class Console:
             self._say(None, "nothing to undo: no action taken yet")
         else:
             label = self._label(step.action)
-            self._past_changed(f"took back {label} ({self._step_clock(step)}): replayed without it up to "
+            self._past_changed(f"took back {label} ({self._stamp(self.incident.step_time_s(step))}): replayed without it up to "
                                f"{self.incident.clock}")
         self.refresh()
 
@@ -228,7 +220,8 @@ class Console:
         reason on the status line, if the plan cannot be played."""
         self.player.stop()
         try:
-            plan = self._table_plan() if plan is None else Plan.coerce(plan, self.incident.model)
+            plan = (self.view.plan_table.plan(self.incident.model.world) if plan is None
+                    else Plan.coerce(plan, self.incident.model))
             world = self.incident.model.world
             last = max((s.minutes(world.clock_start_s) * 60.0 for s in plan.steps), default=0.0)
             started = time.perf_counter()
@@ -315,52 +308,16 @@ class Console:
         view.alarm.value = alarm_html(model.page_s, self._page_label(), model.page_rule, self._stamp)
         view.status.value = (record_html(self._followed, model.now, self._stamp) if self._followed is not None
                              else status_html(*self._note))
-        self._refresh_controls()
+        view.show_controls(incident, self.playing)
         view.pending.value = pending_html(incident.records, model.now, self._stamp)
-        self._refresh_log()
-        self._refresh_plan()
+        view.show_log(incident)
+        view.show_plan(incident, self._generation, self.plan_line)
         view.meter.value = meter_html(self.score_so_far(), final=self._card is not None)
         self._timed("chart_s", self._draw_chart)
         if view.tab == "Full dashboard" and (not self.playing or time.monotonic() - self._dashboard_at > DASHBOARD_EVERY_S):
-            self._draw_dashboard()
+            view.show_dashboard(incident, self.dpi * 0.8)
+            self._dashboard_at = time.monotonic()
         self.timings["refresh_s"] = time.perf_counter() - started
-
-    def _refresh_controls(self) -> None:
-        view, over = self.view, self.incident.finished
-        view.play.description = "‖ Pause" if self.playing else "▶ Play"
-        view.play.button_style = "warning" if self.playing else "success"
-        view.play.disabled = over
-        for button in (view.advance_1, view.advance_10, view.run_end):
-            button.disabled = over
-        view.undo.disabled = len(self.incident.plan) == 0
-        params = self.incident.model.params
-        for name, reason in self.incident.available().items():
-            button = view.actions[name]
-            button.disabled = reason is not None
-            button.tooltip = action_tooltip(self.incident.model.actions[name], params, reason)
-
-    def _refresh_log(self) -> None:
-        entries = self.incident.entries
-        shown = (id(entries), len(entries))
-        if shown != self._shown_log:
-            self.view.log.value = log_html(entries, self._stamp, self.view.log_height_px())
-            self._shown_log = shown
-
-    def _refresh_plan(self) -> None:
-        incident, table = self.incident, self.view.plan_table
-        now = incident.model.now
-        statuses = [step_status(r, now, self._stamp) for r in incident.records]
-        shown = (self._generation, len(incident.plan))
-        if shown != self._shown_plan and not table.dirty:
-            table.show([(self._step_clock(step), step.action, status)
-                        for step, status in zip(incident.plan.steps, statuses)])
-            self._shown_plan = shown
-        elif not table.dirty:
-            table.update_status(statuses)
-        self.view.plan_note.value = ('<span style="color: #b8420e">edited: press <b>Replay from the start</b> '
-                                     "to play it</span>" if table.dirty else "&nbsp;")
-        self.view.discard.disabled = not table.dirty
-        self.view.plan.value = self.plan_line
 
     def _draw_chart(self) -> None:
         model = self.incident.model
@@ -368,17 +325,6 @@ class Console:
         series.update(model.extra_series())
         self.view.headline.value = self.chart.render(model.now, model.world.metrics.times(), series,
                                                      model.world.timeline.events)
-
-    def _draw_dashboard(self) -> None:
-        """The full dashboard (every panel, the whole horizon) as a picture; slow, so drawn
-        only while its tab is shown."""
-        from ..plots import dashboard, png_bytes
-
-        model = self.incident.model
-        figure = dashboard(self.incident.result(), panels=model.panels, until_s=model.now)
-        self.view.dashboard.value = png_bytes(figure, dpi=self.dpi * 0.8)
-        figure.clear()
-        self._dashboard_at = time.monotonic()
 
     # -- the end and the debrief ---------------------------------------------------------------
     def _finish(self) -> None:
@@ -390,33 +336,24 @@ class Console:
         self.view.show_tab("Score card")
 
     def _start_debrief(self) -> None:
+        """Replay variants of the plan (:func:`simkit.commander.debrief.debrief`) in the
+        background; the card shows the lines when they come, unless the incident was
+        restarted or replayed meanwhile."""
         if not self.debrief_enabled:
             self._debrief_state = "off"
             return
         card, generation = self._card, self._generation
         job = functools.partial(debrief, self.scenario, Plan(list(self.incident.plan.steps)),
                                 params=self.params, seed=self.seed, card=card)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no event loop (a script, a test): run it now
-            card.debrief = job()
-            self._debrief_state = "done"
-            return
-        self._debrief_state = "waiting"
-        loop.create_task(self._debrief_later(loop, job, card, generation))
 
-    async def _debrief_later(self, loop, job: Callable[[], list[str]], card: ScoreCard, generation: int) -> None:
-        """Run the debrief in a worker thread, so the kernel keeps handling clicks; show it
-        unless the incident was restarted or replayed meanwhile."""
-        try:
-            lines = await loop.run_in_executor(None, job)
-        except Exception as exc:  # pragma: no cover - shown, not raised, in a background task
-            lines = [f"the debrief could not run: {type(exc).__name__}: {exc}"]
-        if generation != self._generation:
-            return
-        card.debrief = lines
-        self._debrief_state = "done"
-        self.view.score.value = card_html(card, "done")
+        def done(lines: list[str]) -> None:
+            if generation == self._generation:
+                card.debrief = lines
+                self._debrief_state = "done"
+                self.view.score.value = card_html(card, "done")
+
+        self._debrief_state = "waiting"
+        in_background(job, done)
 
     # -- internals -----------------------------------------------------------------------------
     def _past_changed(self, message: str) -> None:
@@ -425,22 +362,9 @@ class Console:
         self._card = None
         self._debrief_state = "off"
         self._followed = None
-        self._shown_log = (0, -1)
-        self._shown_plan = (-1, -1)
-        self.view.plan_table.dirty = False
+        self.view.forget_shown()
         self.view.score.value = rubric_html(self.incident.model.rubric)
         self._say(None, message)
-
-    def _table_plan(self) -> Plan:
-        """The plan table as a Plan (ValueError naming the row for a time that does not parse)."""
-        world = self.incident.model.world
-        steps = []
-        for i, (text, action) in enumerate(self.view.plan_table.draft(), start=1):
-            try:
-                steps.append(PlanStep(plan_time(parse_time(text, world), world), action))
-            except ValueError as problem:
-                raise ValueError(f"step {i}: {problem}") from None
-        return Plan(steps)
 
     def _plan_edited(self) -> None:
         self.player.stop()
@@ -450,8 +374,7 @@ class Console:
         self.view.plan_table.add_row(self.incident.clock, next(iter(self.incident.model.actions)))
 
     def _discard(self) -> None:
-        self.view.plan_table.dirty = False
-        self._shown_plan = (-1, -1)
+        self.view.forget_shown()
         self.refresh()
 
     def _pause_others(self) -> None:
@@ -461,12 +384,6 @@ class Console:
 
     def _stamp(self, t_s: float) -> str:
         return self.incident.model.world.stamp(t_s)
-
-    def _step_clock(self, step: PlanStep) -> str:
-        """When ``step`` is taken, as the clock reads it (at its tick, as a replay takes it)."""
-        model = self.incident.model
-        tick = model.tick_s
-        return self._stamp(round(step.minutes(model.world.clock_start_s) * 60.0 / tick) * tick)
 
     def _label(self, action: str) -> str:
         spec = self.incident.model.actions.get(action)

@@ -1,8 +1,9 @@
 """How the commander console looks: its widgets and their layout, in one screen.
 
-This module only *builds* widgets (:class:`ConsoleView`); what they show comes from
-:mod:`simkit.commander.console_text` and what they do from
-:mod:`simkit.commander.console`, which calls the engine.
+This module builds the widgets (:class:`ConsoleView`) and fills them from the engine's
+state; the words and HTML come from :mod:`simkit.commander.console_text`. It never
+changes the game: what the controls do is :mod:`simkit.commander.console`, which calls
+the engine.
 
 The console fits a box of at most 1300 x 620 CSS pixels, so it is whole inside
 JupyterLab in a 1366 x 768 window::
@@ -29,7 +30,8 @@ from typing import Callable, Mapping
 import ipywidgets as widgets
 
 from ..scenarios.base import ConsoleSettings, ScenarioModel
-from .console_text import action_caption, span_text, speed_label
+from .console_text import action_caption, action_tooltip, log_html, span_text, speed_label, step_status
+from .engine import Incident
 from .keys import SpaceToPlay
 from .plan_table import PlanTable
 
@@ -230,12 +232,68 @@ class ConsoleView:
         return widgets.Box([self.score], layout=widgets.Layout(height=f"{_PANE_PX}px", overflow="hidden auto",
                                                                display="block"))
 
+    # -- filling from the engine's state ---------------------------------------------------------
+    def show_controls(self, incident: Incident, playing: bool) -> None:
+        """Play/pause, the steps and every action button: enabled or not, and why not."""
+        over = incident.finished
+        self.play.description = "‖ Pause" if playing else "▶ Play"
+        self.play.button_style = "warning" if playing else "success"
+        self.play.disabled = over
+        for button in (self.advance_1, self.advance_10, self.run_end):
+            button.disabled = over
+        self.undo.disabled = len(incident.plan) == 0
+        model = incident.model
+        for name, reason in incident.available().items():
+            button = self.actions[name]
+            button.disabled = reason is not None
+            button.tooltip = action_tooltip(model.actions[name], model.params, reason)
+
+    def show_log(self, incident: Incident) -> None:
+        """The event log (redrawn only when it has new lines, or is a new incident's)."""
+        entries = incident.entries
+        shown = (id(entries), len(entries))
+        if shown != getattr(self, "_shown_log", None):
+            self.log.value = log_html(entries, incident.model.world.stamp, _LOG_PX)
+            self._shown_log = shown
+
+    def show_plan(self, incident: Incident, generation: int, plan_line: str) -> None:
+        """The plan table (unless it holds edits not yet replayed), each step's outcome, and
+        the plan as a line of Python."""
+        table, model = self.plan_table, incident.model
+        stamp = model.world.stamp
+        statuses = [step_status(record, model.now, stamp) for record in incident.records]
+        shown = (generation, len(incident.plan))
+        if table.dirty:
+            pass
+        elif shown != getattr(self, "_shown_plan", None):
+            table.show([(stamp(incident.step_time_s(step)), step.action, status)
+                        for step, status in zip(incident.plan.steps, statuses)])
+            self._shown_plan = shown
+        else:
+            table.update_status(statuses)
+        self.plan_note.value = ('<span style="color: #b8420e">edited: press <b>Replay from the start</b> to play '
+                                "it</span>" if table.dirty else "&nbsp;")
+        self.discard.disabled = not table.dirty
+        self.plan.value = plan_line
+
+    def show_dashboard(self, incident: Incident, dpi: float) -> None:
+        """The full dashboard (every panel, the whole horizon) as a picture: slow, so the
+        console draws it only while its tab is shown."""
+        from ..plots import dashboard, png_bytes
+
+        model = incident.model
+        figure = dashboard(incident.result(), panels=model.panels, until_s=model.now)
+        self.dashboard.value = png_bytes(figure, dpi=dpi)
+        figure.clear()
+
+    def forget_shown(self) -> None:
+        """The incident was replaced (restart, replay): redraw the log and the plan afresh."""
+        self._shown_log = self._shown_plan = None
+        self.plan_table.dirty = False
+
     def show_tab(self, name: str) -> None:
         self.tabs.selected_index = TABS.index(name)
 
     @property
     def tab(self) -> str:
         return TABS[self.tabs.selected_index or 0]
-
-    def log_height_px(self) -> int:
-        return _LOG_PX

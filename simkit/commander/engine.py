@@ -166,13 +166,11 @@ class Incident:
         line, and leaves the incident as it was.
         """
         plan = Plan.coerce(plan, self.model)
-        start = self.model.world.clock_start_s
-        tick = self.model.tick_s
-        timed = sorted(((step.minutes(start), i, step) for i, step in enumerate(plan.steps)),
+        timed = sorted(((self.step_time_s(step), i, step) for i, step in enumerate(plan.steps)),
                        key=lambda item: (item[0], item[1]))
         self._start()
-        for minute, _, step in timed:
-            self.advance_to(round(minute * 60.0 / tick) * tick)
+        for t_s, _, step in timed:
+            self.advance_to(t_s)
             self.act(step.action)
         if until_s is not None:
             self.advance_to(until_s)
@@ -191,9 +189,13 @@ class Incident:
         """The plan with each time written as the clock reads it ("02:40:00") where that is
         unambiguous (see :func:`plan_time`), at the tick the step is taken (a replay takes
         each step at the nearest tick). Same steps, same score."""
-        world, tick = self.model.world, self.model.tick_s
-        return Plan([PlanStep(plan_time(round(step.minutes(world.clock_start_s) * 60.0 / tick) * tick, world),
-                              step.action) for step in self.plan.steps])
+        world = self.model.world
+        return Plan([PlanStep(plan_time(self.step_time_s(step), world), step.action) for step in self.plan.steps])
+
+    def step_time_s(self, step: PlanStep) -> float:
+        """When a replay takes ``step``: simulated seconds, at the tick nearest its time."""
+        tick = self.model.tick_s
+        return round(step.minutes(self.model.world.clock_start_s) * 60.0 / tick) * tick
 
     # -- reading ------------------------------------------------------------------------
     @property

@@ -21,7 +21,9 @@ from typing import Callable, Mapping, Sequence
 import ipywidgets as widgets
 
 from ..actions import Action
+from ..plan import Plan, PlanStep
 from ..world import World
+from .engine import plan_time
 
 __all__ = ["PlanTable", "parse_time"]
 
@@ -122,6 +124,17 @@ class PlanTable:
     def draft(self) -> list[tuple[str, str]]:
         """The rows as typed: ``(time text, action)``."""
         return [(row.time.value, row.action.value) for row in self.rows]
+
+    def plan(self, world: World) -> Plan:
+        """The rows as a :class:`~simkit.plan.Plan`, times read by :func:`parse_time`
+        (ValueError naming the row for one that does not parse)."""
+        steps = []
+        for i, (text, action) in enumerate(self.draft(), start=1):
+            try:
+                steps.append(PlanStep(plan_time(parse_time(text, world), world), action))
+            except ValueError as problem:
+                raise ValueError(f"step {i}: {problem}") from None
+        return Plan(steps)
 
     # -- editing -----------------------------------------------------------------------------
     def add_row(self, time_text: str, action: str | None = None) -> None:

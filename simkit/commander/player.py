@@ -14,15 +14,20 @@ messages, and pausing takes effect at once because the sleeping task is cancelle
 Where no event loop runs (a plain script, most tests), :meth:`Player.start` reports
 that nothing will run by itself; the caller then drives frames by hand, calling the
 same frame function. A test can also run the real loop with :func:`asyncio.run`.
+
+:func:`in_background` is the same idea for one long job (the debrief): a worker thread
+does it while the loop keeps serving clicks, and the result is shown from the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import Callable
+from typing import Callable, TypeVar
 
-__all__ = ["Player", "frame_plan", "TARGET_FRAME_S", "MIN_GAP_S"]
+T = TypeVar("T")
+
+__all__ = ["Player", "frame_plan", "in_background", "TARGET_FRAME_S", "MIN_GAP_S"]
 
 #: The wall-clock time a frame aims at: about four redraws a second.
 TARGET_FRAME_S = 0.25
@@ -104,6 +109,30 @@ class Player:
         finally:
             if self._task is me:
                 self._task = None
+
+
+def in_background(job: Callable[[], T], done: Callable[[T], None]) -> bool:
+    """Run ``job()`` in a worker thread and call ``done(result)`` back on the event loop,
+    so the kernel keeps handling clicks meanwhile. Without a running event loop, run it
+    now and call ``done`` at once. Returns True if the job went to the background.
+
+    An exception raised by ``job`` reaches ``done`` as a one-line message in a list
+    (``["... could not run: ..."]``) rather than vanishing in a background task."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        done(job())
+        return False
+
+    async def wait() -> None:
+        try:
+            result = await loop.run_in_executor(None, job)
+        except Exception as exc:  # pragma: no cover - reported, not raised, in a background task
+            result = [f"could not run: {type(exc).__name__}: {exc}"]
+        done(result)
+
+    loop.create_task(wait())
+    return True
 
 
 def _current_task() -> asyncio.Task | None:
