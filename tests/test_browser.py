@@ -10,6 +10,7 @@ would see:
   bar does the same while the console has focus (even when a button has the focus);
 * a delayed action shows as under way with a countdown, then as done or **failed**
   (in DynamoDB, a capacity request the overloaded service cannot answer);
+* the full dashboard is drawn when its tab is chosen;
 * after **Run to end**, editing one step in the plan table and **Replay from the
   start** changes the score to what the grader gives the edited plan.
 
@@ -253,6 +254,18 @@ def _check_delayed_action(page, console, scenario: str, shots: Path) -> str:
     return outcome
 
 
+def _check_full_dashboard(page, console, shots: Path) -> None:
+    """The full dashboard is one click away, drawn when its tab is shown."""
+    from playwright.sync_api import expect
+
+    console.locator(".cascade-tabs .lm-TabBar-tab", has_text="Full dashboard").click(timeout=CLICK_MS)
+    picture = console.locator("img.cascade-dashboard")
+    expect(picture).to_be_visible(timeout=KERNEL_MS)
+    page.wait_for_function("(img) => img.complete && img.naturalHeight > 600", arg=picture.element_handle(),
+                           timeout=KERNEL_MS)
+    console.screenshot(path=str(shots.with_name(shots.stem + "-dashboard.png")))
+
+
 def _score_on_card(console) -> float:
     text = console.locator(".cascade-score").inner_text()
     return float(re.search(r"Score\s+([0-9.]+) / 100", text)[1])
@@ -321,6 +334,7 @@ def test_the_console_plays_in_one_screen_in_jupyterlab(lab, browser, notebook, r
         _check_play_and_pause(page, console)
         _check_space_bar(page, console)
         outcome = _check_delayed_action(page, console, scenario, shot)
+        _check_full_dashboard(page, console, shot)
         console.locator(".cascade-tabs .lm-TabBar-tab", has_text="War room").click(timeout=CLICK_MS)
         page.wait_for_timeout(500)
         console.screenshot(path=str(shot))

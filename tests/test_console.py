@@ -276,6 +276,8 @@ def test_a_failed_capacity_request_shows_as_failed_never_as_a_success():
     console.view.advance_1.click()
     assert "FAILED" in console.status  # still true a tick later: the line follows the record
     assert "✘ failed" in console.view.plan_table.rows[0].status.value
+    console.run_to_end()
+    assert "add_capacity at 02:24:00: the metadata service did not answer" in console.view.score.value
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

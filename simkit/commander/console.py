@@ -332,7 +332,7 @@ class Console:
         self.player.stop()
         self._card = self.incident.model.score_card()
         self._start_debrief()
-        self.view.score.value = card_html(self._card, self._debrief_state)
+        self.view.score.value = card_html(self._card, self._debrief_state, self._stamp)
         self.view.show_tab("Score card")
 
     def _start_debrief(self) -> None:
@@ -350,7 +350,7 @@ class Console:
             if generation == self._generation:
                 card.debrief = lines
                 self._debrief_state = "done"
-                self.view.score.value = card_html(card, "done")
+                self.view.score.value = card_html(card, "done", self._stamp)
 
         self._debrief_state = "waiting"
         in_background(job, done)

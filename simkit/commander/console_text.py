@@ -184,16 +184,16 @@ def meter_html(card: ScoreCard, final: bool) -> str:
             f'<table style="border-collapse: collapse; margin-top: 2px">{rows}</table>{cap}</div>')
 
 
-def card_html(card: ScoreCard, debrief: str) -> str:
+def card_html(card: ScoreCard, debrief: str, stamp: Stamp) -> str:
     """The final score card: score, band and verdict, one row per rubric component (points
-    earned of possible, and why), what was refused or failed, then the debrief.
-    ``debrief`` is "waiting", "off" or "done" (the lines are on the card)."""
+    earned of possible, and why), what was refused or failed (and when, as the clock read),
+    then the debrief. ``debrief`` is "waiting", "off" or "done" (the lines are on the card)."""
     rows = [("Score", f"<b>{card.score:g} / 100</b> &nbsp;(band: <b>{_esc(card.band)}</b>)"),
             ("Verdict", _esc(card.verdict))]
     rows += [(_esc(c.name), f"<b>{c.earned:g} / {c.points:g}</b> &nbsp;{_esc(c.why)}") for c in card.components]
     for action in card.actions:
         if action["status"] in ("refused", "failed"):
-            rows.append((action["status"], f"{_esc(action['action'])} at minute {action['minute']:g}: "
+            rows.append((action["status"], f"{_esc(action['action'])} at {_esc(stamp(action['minute'] * 60.0))}: "
                                            f"{_esc(action['message'])}"))
     if debrief == "waiting":
         rows.append(("Debrief", "<i>replaying a few variants of your plan on the same seed (a few seconds)…</i>"))
