@@ -32,6 +32,7 @@ import ipywidgets as widgets
 from ..scenarios.base import ConsoleSettings, ScenarioModel
 from .console_text import action_caption, action_tooltip, log_html, span_text, speed_label, step_status
 from .engine import Incident
+from .headline import HeadlineChart
 from .keys import SpaceToPlay
 from .plan_table import PlanTable
 
@@ -148,7 +149,7 @@ class ConsoleView:
             restart=_button("Restart", CSS["restart"], "Start the incident again (same seed)"),
             alarm=_html(CSS["alarm"], flex="0 1 auto", max_width="62%", overflow="hidden"),
             status=_html(CSS["status"], "&nbsp;", height="36px", overflow="hidden", margin="0 0 2px 4px"),
-            headline=widgets.Image(format="png", layout=widgets.Layout(
+            headline=widgets.Image(format=HeadlineChart.FORMAT, layout=widgets.Layout(
                 width="100%", max_width=f"{CHART_SIZE_PX[0]}px", height="auto", object_fit="contain")),
             log=_html(CSS["log"]),
             actions={name: _button(spec.label, CSS["action_prefix"] + name, spec.description, "info", "100%")

@@ -15,9 +15,11 @@ a background bitmap. Each frame restores that bitmap and draws only what moves (
 lines, the event marks, the "now" marker, the latest values) with ``draw_artist``,
 which is matplotlib's *blitting*. Text is the costly part of a matplotlib draw, so the
 time labels stay in the background: that is why the window moves in steps. The bitmap
-becomes PNG bytes at zlib's fastest level for an ``ipywidgets.Image``. A background
-is redrawn only when the window steps on or a y range has to change
-(:attr:`HeadlineChart.full_draws` counts them). ``ipympl`` would do the same work (Agg render, PNG over the widget
+becomes a JPEG for an ``ipywidgets.Image`` (quality 90, no chroma subsampling, so thin
+coloured lines stay sharp): encoding a PNG of it costs ten times as long, more than
+all the drawing. A background is redrawn only when the window steps on or a y range
+has to change (:attr:`HeadlineChart.full_draws` counts them). ``ipympl`` would do the
+same work (Agg render, PNG over the widget
 channel) plus pan and zoom that a one-screen console does not need, so it is not used.
 """
 
@@ -92,12 +94,15 @@ def _format_value(value: float, ylabel: str) -> str:
 
 
 class HeadlineChart:
-    """Live charts of a scenario's headline signals; :meth:`render` gives PNG bytes.
+    """Live charts of a scenario's headline signals; :meth:`render` gives JPEG bytes.
 
     ``settings`` comes from :meth:`ScenarioModel.console_settings`; ``stamp`` turns
     simulated seconds into the clock's text (``World.stamp``), so the charts, the log
     and the plan read time the same way.
     """
+
+    #: the picture format of :meth:`render` (for ``ipywidgets.Image(format=...)``)
+    FORMAT = "jpeg"
 
     def __init__(
         self,
@@ -227,7 +232,8 @@ class HeadlineChart:
 
     def _draw_background(self) -> None:
         self._apply_limits()
-        self.canvas.draw()
+        with matplotlib.rc_context(STYLE):
+            self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
         self.full_draws += 1
 
@@ -248,7 +254,7 @@ class HeadlineChart:
         series: Mapping[str, np.ndarray],
         events: Sequence[TimelineEvent],
     ) -> bytes:
-        """The charts at simulated time ``now_s`` as PNG bytes.
+        """The charts at simulated time ``now_s`` as JPEG bytes (:attr:`FORMAT`).
 
         ``t_s`` are the start times of the metrics buckets and ``series`` the scenario's
         series over the whole horizon (values at or after ``now_s`` are not drawn);
@@ -263,11 +269,10 @@ class HeadlineChart:
             raw = series.get(name)
             values = np.full(len(t), np.nan) if raw is None else np.asarray(raw, dtype=float) * panel.scale
             data.append(values)
-        with matplotlib.rc_context(STYLE):
-            self._update_ranges((low, high), data, shown, played)
-            self.canvas.restore_region(self._background)
-            self._draw_frame(now_s, low, high, t, data, shown, played, events)
-        return self._png()
+        self._update_ranges((low, high), data, shown, played)
+        self.canvas.restore_region(self._background)
+        self._draw_frame(now_s, low, high, t, data, shown, played, events)
+        return self._encode()
 
     def _update_ranges(self, window, data, shown, played) -> None:
         wanted = [self._want_ylim(p, v[shown], lim) for p, v, lim in zip(self.signals, data, self._ylims)]
@@ -309,11 +314,11 @@ class HeadlineChart:
             collection.set_color([c for c, _ in styles])
             collection.set_linestyle([s for _, s in styles])
 
-    def _png(self) -> bytes:
+    def _encode(self) -> bytes:
         width, height = self.canvas.get_width_height()
         image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buffer = io.BytesIO()
-        image.convert("RGB").save(buffer, format="png", compress_level=1)
+        image.convert("RGB").save(buffer, format="jpeg", quality=90, subsampling=0)
         return buffer.getvalue()
 
     def close(self) -> None:
