@@ -9,6 +9,10 @@ A scenario is a module in :mod:`simkit.scenarios` with a ``Params`` class (a
   (:mod:`simkit.outcome`: milestones, one of which pages the on-call engineer),
   ``page_rule`` (when that page comes, in words), ``intended_plan`` (what the lab
   teaches) and ``historical_plan`` (what the operators did, where the record says);
+* how the commander console shows it (all optional, with defaults derived from
+  ``panels`` and ``tick_s``): ``headline_series`` (the two or three signals it charts),
+  ``headline_window_s`` (how much recent history those charts show) and
+  ``play_speeds`` (simulated seconds per wall-clock second); see :meth:`console_settings`;
 * its operator actions, as methods decorated with :func:`simkit.actions.action`;
 
 and **overrides** three hooks:
@@ -43,7 +47,10 @@ from ..result import Result
 from ..rubric import BANDS, Rubric, ScoreCard, band_for
 from ..world import World
 
-__all__ = ["Panel", "ScenarioModel", "ActionRefused", "ScoreCard", "BANDS", "band_for"]
+__all__ = ["Panel", "ConsoleSettings", "ScenarioModel", "ActionRefused", "ScoreCard", "BANDS", "band_for"]
+
+#: At most this many headline signals: the console has room for three small charts.
+MAX_HEADLINE_SERIES = 3
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,21 @@ class Panel:
     ylabel: str = ""
     scale: float = 1.0
     ylim: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """How the commander console shows a scenario (see :meth:`ScenarioModel.console_settings`).
+
+    ``signals`` holds one single-series :class:`Panel` per headline signal (its title,
+    scale and limits taken from the dashboard panel that draws it); ``window_s`` is the
+    recent history the headline charts show and ``speeds`` the play speeds offered,
+    in simulated seconds per wall-clock second, slowest first.
+    """
+
+    signals: tuple[Panel, ...]
+    window_s: float
+    speeds: tuple[float, ...]
 
 
 class ScenarioModel:
@@ -88,6 +110,15 @@ class ScenarioModel:
     historical_plan: ClassVar[list | None] = None
     #: how far the debrief moves a step earlier or later, in simulated seconds
     debrief_shift_s: ClassVar[float] = 600.0
+    #: the console's headline signals: 1-3 series names drawn by ``panels``
+    #: (empty: the first series of each of the first three panels)
+    headline_series: ClassVar[Sequence[str]] = ()
+    #: how much recent history the console's headline charts show, in simulated seconds
+    #: (None: a quarter of the run, at least 20 ticks)
+    headline_window_s: ClassVar[float | None] = None
+    #: the console's play speeds in simulated seconds per wall-clock second, slowest first
+    #: (empty: 1, 4 and 16 ticks per second)
+    play_speeds: ClassVar[Sequence[float]] = ()
     #: the operator actions, by plan identifier (collected from the @action methods)
     actions: ClassVar[dict[str, Action]] = {}
 
@@ -252,6 +283,36 @@ class ScenarioModel:
         record.status = "done"
         record.message = message or f"{spec.label}: done"
         self.world.note(record.message, "effect")
+
+    # -- how the console shows it --------------------------------------------------------------
+    def console_settings(self) -> ConsoleSettings:
+        """The console's headline signals, recent window and play speeds for this run,
+        from the class attributes or their defaults (ValueError, one line, if invalid)."""
+        names = list(self.headline_series) or [p.series[0][0] for p in self.panels[:MAX_HEADLINE_SERIES] if p.series]
+        if not 1 <= len(names) <= MAX_HEADLINE_SERIES:
+            raise ValueError(f"{self.name}: headline_series must name 1 to {MAX_HEADLINE_SERIES} series, "
+                             f"got {len(names)}")
+        signals = tuple(self._headline_panel(name) for name in names)
+        window = self.headline_window_s
+        if window is None:
+            window = max(20 * self.tick_s, self.horizon_s / 4)
+        if not window > 0:
+            raise ValueError(f"{self.name}: headline_window_s = {window!r} is not allowed: must be > 0")
+        speeds = tuple(float(s) for s in self.play_speeds) or tuple(k * self.tick_s for k in (1.0, 4.0, 16.0))
+        if not speeds or any(not s > 0 for s in speeds) or list(speeds) != sorted(set(speeds)):
+            raise ValueError(f"{self.name}: play_speeds = {speeds!r} is not allowed: "
+                             "positive numbers, slowest first, no repeats")
+        return ConsoleSettings(signals, float(min(window, self.horizon_s)), speeds)
+
+    def _headline_panel(self, name: str) -> Panel:
+        """A one-series Panel for series ``name``, styled like the dashboard panel that draws it."""
+        for panel in self.panels:
+            for series, label in panel.series:
+                if series == name:
+                    title = panel.title if len(panel.series) == 1 else f"{panel.title}: {label}"
+                    return Panel(title, [(series, label)], panel.ylabel, panel.scale, panel.ylim)
+        drawn = ", ".join(s for p in self.panels for s, _ in p.series)
+        raise ValueError(f"{self.name}: headline series {name!r} is not drawn by any panel; panels draw: {drawn}")
 
     # -- results ------------------------------------------------------------------------------
     def measure(self) -> dict[str, Any]:  # pragma: no cover - abstract

@@ -98,6 +98,9 @@ class Model(ScenarioModel):
     Params = Params
     tick_s = 5.0
     debrief_shift_s = 30.0
+    headline_series = ("error_rate", "useful", "queue_length")
+    headline_window_s = 120.0
+    play_speeds = (5.0, 15.0, 30.0)
     page_rule = f"more than {PAGE_TIMEOUT_SHARE:.0%} of the callers' attempts time out"
     watches = (
         Watch(f"over {PAGE_TIMEOUT_SHARE:.0%} of attempts time out",

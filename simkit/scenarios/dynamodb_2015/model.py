@@ -87,6 +87,9 @@ class Model(OperatorActions, ScenarioModel):
     Params = Params
     tick_s = 60.0
     debrief_shift_s = 20 * 60.0
+    headline_series = ("error_rate", "in_service", "metadata_wasted")
+    headline_window_s = 90 * 60.0
+    play_speeds = (60.0, 240.0, 960.0)
     intended_plan = INTENDED_PLAN
     historical_plan = HISTORICAL_PLAN
     page_rule = (f"the customer error rate (one-minute average) has been at or above {PAGE_ERROR:.0%} "
