@@ -61,6 +61,9 @@ class Model(ScenarioModel):
     title = "EBS, April 2011: the misrouted network shift and the re-mirroring storm"
     Params = Params
     tick_s = 300.0
+    headline_series = ("stuck_share", "api_error_share_healthy_pct", "searches")
+    headline_window_s = 3 * 3600.0
+    play_speeds = (300.0, 1200.0, 4800.0)
     debrief_shift_s = 30 * 60.0
     rubric = rules.RUBRIC
     intended_plan = INTENDED_PLAN

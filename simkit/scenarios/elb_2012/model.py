@@ -77,6 +77,9 @@ class Model(OperatorActions, ScenarioModel):
     title = "ELB, Christmas Eve 2012: automation acting on deleted state"
     Params = Params
     tick_s = 600.0
+    headline_series = ("damaged_share", "customer_error_rate", "api_error_rate_existing")
+    headline_window_s = 6 * 3600.0
+    play_speeds = (600.0, 2400.0, 9600.0)
     debrief_shift_s = 3600.0
     page_rule = game.PAGE_RULE
     watches = game.WATCHES
