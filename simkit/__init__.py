@@ -4,7 +4,9 @@ Read it in this order: :mod:`~simkit.params` (validated knobs), :mod:`~simkit.wo
 (clock and seeded random streams), :mod:`~simkit.metrics` (what is measured),
 :mod:`~simkit.service` (a server that wastes work), :mod:`~simkit.policies` and
 :mod:`~simkit.client` (timeouts, retries, budgets, breakers), :mod:`~simkit.network`,
-then a scenario such as :mod:`simkit.scenarios.retry_storm`.
+then a scenario such as :mod:`simkit.scenarios.retry_storm`. For many runs at
+once: :mod:`~simkit.sweep` (parallel runs), :mod:`~simkit.phase` (phase maps),
+:mod:`~simkit.fluid` (a fast mean-field lens on the retry storm).
 
 Quick start::
 

@@ -4,42 +4,53 @@ The discrete-event model (:mod:`simkit.scenarios.retry_storm`) follows every req
 a run takes about half a second, so a 50 x 50 phase map would take minutes. This
 module follows *amounts* of requests instead, as numbers that flow between a few
 compartments in time steps of ``dt_s``, and it advances every cell of a parameter
-grid together as one NumPy array. A 50 x 50 map takes about a second.
+grid together as one NumPy array, taking out the cells that have settled. A
+50 x 50 phase map takes well under a second of computing.
 
 What it keeps (per step, for every cell):
 
-* customers arrive at the load profile's rate (base load, one spike);
-* the service's ``workers / mean_service_s`` capacity serves its queue in random
-  order (the scenario's default discipline): every queued request has the same
-  chance to be picked in a step, fresh or stale;
-* a queue limit: attempts beyond it are turned away at once;
-* queued requests whose caller is still waiting are *live*; a live request not
-  picked within ``timeout_s - mean_service_s`` of arriving will not finish in time:
-  it turns *dead* (it stays in the queue, and serving it later is wasted work), and
-  its caller times out ``mean_service_s`` later;
+* customers arrive at the load profile's rate (base load, one spike, the spike's
+  share of a step counted exactly);
+* the service finishes requests at up to ``workers / mean_service_s`` per second,
+  in random order (the scenario's default discipline): every request in the
+  service has the same chance to finish in a step, fresh or stale;
+* how busy the workers are for a given number of requests in the service comes from
+  the M/M/c queue (Erlang C, read backwards: the *pointwise stationary* closure of
+  fluid queues), so a queue builds up below capacity too, and slowly near it, as
+  in the discrete model, rather than only when arrivals exceed capacity;
+* a queue limit: attempts that find it full are turned away at once;
+* requests whose caller is still waiting are *live*; a live request not finished
+  ``timeout_s`` after it arrived turns *dead*: its caller times out and may retry,
+  and the request stays in the service, where finishing it is wasted work;
 * a timed-out or turned-away attempt is retried per the retry policy, up to
-  ``max_retries`` times: at once, after a backoff (capped, growing, with the mean
-  wait of its jitter), or while a retry budget (a token bucket) allows;
-* a server-side deadline (``queue_deadline_s``) drops queued requests that waited
-  longer.
+  ``max_retries`` times: at once (an immediate retry of a turned-away attempt meets
+  the same full queue, so such a caller spends its retries in an instant and fails),
+  after a backoff (capped and growing, with its jitter's mean wait), or while a retry
+  budget (a token bucket) has tokens;
+* a server-side deadline (``queue_deadline_s``) drops requests that waited longer.
 
 What it leaves out, so read its answers as a sketch of the discrete-event model:
 
-* **randomness**: arrivals, service times and the order of service are averages, not
-  draws; one fluid run stands for the average of many seeds. Near the boundary,
-  where chance decides whether a particular run tips over, the fluid model gives one
-  answer where seeds of the discrete-event model disagree;
-* **individual service times**: a request is useful if it is picked before its
-  caller's timeout minus the *mean* service time (no request takes longer than the
-  mean, none is faster);
-* **the spread of waits between retries**: each retry waits the mean of its jitter
-  (an exponential spread with that mean for the jittered kinds), so lock-step
-  effects of "no jitter" are smoothed out;
-* **queue orders other than random**: ``fifo`` and ``lifo`` are refused (their
-  waits depend on each request's place in the queue, which a fluid does not have);
+* **chance**: arrivals, service times and the order of service are averages, not
+  draws; one fluid run stands for the average of many seeds. Near the boundary, where
+  chance decides whether a particular run tips over, the discrete model's seeds
+  disagree and the fluid gives one answer. In particular, where the collapsed state is
+  only just sustained (its goodput close to the offered load, e.g. a queue limit of
+  about one timeout of work), chance fluctuations let a discrete run escape back to
+  health, while the fluid stays collapsed. Nor does a fluid queue ever overflow while
+  the average load fits in it (with ``queue_limit=0`` the discrete service turns away
+  about 8% of its callers at the default load; the fluid turns away none);
+* **individual requests**: a request's time in the service is spread like an
+  exponential with the mean the queue gives (random order), with no memory of how
+  long it has already waited or been worked on;
+* **the shape of the waits between retries**: each retry waits the mean of its
+  backoff (spread exponentially with that mean when jittered), so lock-step effects
+  of "no jitter" are smoothed out;
+* **queue orders other than random**: ``fifo`` and ``lifo`` are refused (their waits
+  depend on each request's place in the queue, which a fluid does not have);
 * **operator actions**: the commander game's actions are not modelled;
-* the retry budget's tokens are a continuous amount (the discrete model needs a
-  whole token per retry).
+* the retry budget's tokens are a continuous amount (the discrete model needs a whole
+  token per retry).
 
 Example::
 
@@ -65,6 +76,9 @@ GRID_PARAMETERS = ("base_load_rps", "spike_factor", "spike_start_s", "spike_dura
 
 #: Time steps per caller timeout: the retry loop's delay is resolved in this many steps.
 STEPS_PER_TIMEOUT = 10
+
+#: The most time steps one run may take (a tiny timeout over a long horizon would take ages).
+MAX_STEPS = 200_000
 
 @dataclass(frozen=True)
 class FluidRun:
@@ -135,7 +149,11 @@ def _grid_arrays(p: Params, grid: dict[str, Any]) -> dict[str, np.ndarray]:
 
 def _time_step(p: Params, dt_s: float | None) -> float:
     if dt_s is None:
-        return min(0.5, p.timeout_s / STEPS_PER_TIMEOUT)
-    if not (isinstance(dt_s, (int, float)) and 0 < dt_s <= p.timeout_s / 2):
+        dt_s = min(0.5, p.timeout_s / STEPS_PER_TIMEOUT)
+    elif not (isinstance(dt_s, (int, float)) and 0 < dt_s <= p.timeout_s / 2):
         raise ValueError(f"dt_s = {dt_s!r} is not allowed: must be > 0 and <= timeout_s / 2 ({p.timeout_s / 2:g})")
+    if p.horizon_s / dt_s > MAX_STEPS:
+        raise ValueError(f"timeout_s = {p.timeout_s!r} is too short for the fluid model over horizon_s = "
+                         f"{p.horizon_s:g}: it would take {p.horizon_s / dt_s:.0f} steps (at most {MAX_STEPS}); "
+                         "use a longer timeout_s, a shorter horizon_s or the discrete-event model")
     return float(dt_s)

@@ -506,7 +506,7 @@ def phase_plot(phase_map: Any, *, envelope: bool = True, title: str | None = Non
     classes = np.where(share >= 1.0, 2, np.where(share <= 0.0, 0, 1))
     colors = [PHASE_COLORS["collapsed"], PHASE_COLORS["mixed"], PHASE_COLORS["recovered"]]
     with matplotlib.rc_context({**STYLE, "axes.grid": False}):
-        fig = _KitFigure(figsize=(6.4, 4.6), layout="constrained")
+        fig = _KitFigure(figsize=(6.4, 5.2), layout="constrained")
         ax = fig.subplots()
         small = max(len(sizes), len(durations)) <= 12  # a small grid shows its cells' edges
         ax.pcolormesh(_cell_edges(sizes), _cell_edges(durations), classes, cmap=ListedColormap(colors),
@@ -522,7 +522,7 @@ def phase_plot(phase_map: Any, *, envelope: bool = True, title: str | None = Non
         ax.set_ylim(_cell_edges(durations)[[0, -1]])
         ax.set_xlabel(_axis_label(phase_map.scenario, phase_map.size_name))
         ax.set_ylabel(_axis_label(phase_map.scenario, phase_map.duration_name))
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+        fig.legend(handles=handles, loc="outside lower center", ncol=2)
         ax.set_title(title if title is not None else _phase_title(phase_map))
     return fig
 

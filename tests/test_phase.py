@@ -101,7 +101,7 @@ def test_phase_plot_draws_cells_and_the_envelope(tmp_path):
     result = phase_map("retry-storm", lens="fluid", grid=12)
     fig = phase_plot(result)
     ax = fig.axes[0]
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[0] == "recovered" and labels[1].startswith("collapsed")
     assert any("back of the envelope" in label for label in labels)
     mesh = ax.collections[0]
