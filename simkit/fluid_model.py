@@ -65,7 +65,8 @@ class FluidModel:
     #: the per-cell arrays, as (attribute, axis of the cell); compaction slices them all
     _CELL_ARRAYS = (("base", 0), ("factor", 0), ("spike_start", 0), ("spike_end", 0), ("cell_index", 0),
                     ("admitted_log", 2), ("keep_log", 1), ("log_keep", 0), ("live", 1), ("dead", 0),
-                    ("tokens", 0), ("due", 2), ("waiting", 1), ("last_state", 1))
+                    ("tokens", 0), ("due", 2), ("waiting", 1), ("last_state", 1),
+                    ("step_before", 1))
 
     def __init__(self, p: Params, arrays: dict[str, np.ndarray], dt: float) -> None:
         self.p, self.dt = p, dt
@@ -95,7 +96,8 @@ class FluidModel:
         self.live = np.zeros((self.k + 1, cells))  # in the service, caller still waiting, by attempt number
         self.dead = np.zeros(cells)  # in the service, caller gone
         self.tokens = np.full(cells, 10.0)  # the retry budget's bucket (used by "budget" only)
-        self.last_state = np.zeros((6, cells))
+        self.last_state = np.zeros((6, cells))  # at the previous check
+        self.step_before = np.zeros((6, cells))  # one step before this check
         self._retry_delays()
 
     # -- retries: when an attempt that failed is tried again --------------------------------
@@ -172,6 +174,8 @@ class FluidModel:
                 sums["judged_offered"][self.cell_index] += offered
                 sums["judged_failed"][self.cell_index] += failed
             if step % check_every == 0:
+                self.step_before = self._state(useful, attempts)
+            elif step % check_every == 1:
                 self._retire_settled(step, out, useful, offered, attempts, failed)
                 if len(self.cell_index) == 0:
                     break
@@ -200,15 +204,21 @@ class FluidModel:
         in_system = self.live.sum(axis=0) + self.dead
         return np.maximum(0.0, in_system - self.p.workers * self._busy_share(in_system))
 
+    def _state(self, useful: np.ndarray, attempts: np.ndarray) -> np.ndarray:
+        """What must stand still for a cell to have settled: its compartments and flows."""
+        return np.stack([self.live.sum(axis=0), self.dead, self.waiting.sum(axis=0) + self.due.sum(axis=(0, 1)),
+                         useful, attempts, self.tokens])
+
     def _retire_settled(self, step, out, useful, offered, attempts, failed) -> None:
-        """Take out the cells whose state and flows have not changed since the last check
-        (and whose spike and its retries are over); their per-step flows are the final figures."""
-        state = np.stack([self.live.sum(axis=0), self.dead, self.waiting.sum(axis=0) + self.due.sum(axis=(0, 1)),
-                          useful, attempts, self.tokens])
-        change = np.abs(state - self.last_state).max(axis=0)
-        scale = 1.0 + np.abs(state).max(axis=0)
+        """Take out the cells whose spike and its retries are over and whose state has stood
+        still both over the last step and since the last check (a fixed point, not a cycle);
+        their per-step flows are their final figures."""
+        state = self._state(useful, attempts)
+        scale = _SETTLED * (1.0 + np.abs(state).max(axis=0))
+        still = (np.abs(state - self.step_before).max(axis=0) <= scale) & \
+            (np.abs(state - self.last_state).max(axis=0) <= scale)
         calm = step * self.dt > self.spike_end + self.longest_call_s
-        settled = calm & (change <= _SETTLED * scale)
+        settled = calm & still
         self.last_state = state
         if not settled.any():
             return
