@@ -263,7 +263,7 @@ class Model(ScenarioModel):
             **w,
             "amplification_end": w["attempts_end_rps"] / w["offered_end_rps"] if w["offered_end_rps"] else float("nan"),
             "wasted_share": self.world.metrics.total("wasted") / max(1.0, self.world.metrics.total("served")),
-            "queue_max": float(np.nanmax(series["queue_length"])) if len(series["queue_length"]) else 0.0,
+            "queue_max": _finite_max(series.get("queue_length")),
             "recovered": recovered_at is not None,
             "recovered_at_s": recovered_at,
         }
@@ -314,6 +314,13 @@ class Model(ScenarioModel):
             verdict=verdict,
             details={"recovered_at_s": recovered_at, "workers_at_end": self.service.workers},
         )
+
+
+def _finite_max(values: np.ndarray | None) -> float:
+    """The largest finite value (0 when there is none yet, e.g. before the first sample)."""
+    if values is None or not np.isfinite(values).any():
+        return 0.0
+    return float(np.nanmax(values))
 
 
 def _longest_backoff_s(p: Params) -> float:
