@@ -114,7 +114,7 @@ class PhaseExplorer:
         }
         self.image = w.Image(format="png")
         self.caption = w.HTML()
-        self.widget = w.VBox([w.HBox([w.VBox(list(self.controls.values()))]), self.image, self.caption])
+        self.widget = w.VBox([*self.controls.values(), self.image, self.caption])
         for control in self.controls.values():
             control.observe(lambda _change: self.redraw(), names="value")
         self.view: PhaseView | None = None
