@@ -81,6 +81,13 @@ def test_des_map_keeps_each_seed_in_its_place():
     assert 2 < data["amplification_end"][1][1] < 4
 
 
+def test_dynamodb_has_a_phase_map_too():
+    result = phase_map("dynamodb-2015", {"horizon_s": 7200}, grid=3, workers=1, progress=False)
+    assert result.size_name == "disruption_fraction" and result.duration_name == "disruption_s"
+    assert result.recovered[0].all()  # no disruption, nothing to recover from
+    assert result.recovered[:, 0].all() and not result.recovered[-1, -1]  # a big, long one sticks
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: phase_map("elb-2012"), "has no phase map"),
     (lambda: phase_map("retry-storm", {"spike_factor": 2.0}), "set by the phase map's axes"),
