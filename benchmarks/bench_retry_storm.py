@@ -2,8 +2,9 @@
 
 Runs the kit's ``retry-storm`` scenario and a reference model of the same storm
 written with plain SimPy and nothing from the kit (below: Poisson arrivals with one
-load spike, ``workers`` servers, a FIFO queue, a per-attempt timeout, immediate
-retries, and servers that keep working on requests whose caller gave up). Both
+load spike, ``workers`` servers, a bounded queue served in FIFO or random order, a
+per-attempt timeout, immediate retries, and servers that keep working on requests
+whose caller gave up). Both
 run in this process with the kit's default parameters.
 
 Reported, each the median of ``--repeats`` runs after a warm-up:
@@ -48,14 +49,16 @@ class BareRetryStorm:
 
     def __init__(self, seed: int, *, base_load_rps: float, spike_factor: float, spike_start_s: float,
                  spike_duration_s: float, workers: int, mean_service_s: float, timeout_s: float,
-                 max_retries: int, horizon_s: float) -> None:
+                 max_retries: int, horizon_s: float, queue_limit: int, queue_discipline: str) -> None:
         self.env = simpy.Environment()
         self.base, self.factor = base_load_rps, spike_factor
         self.spike_start, self.spike_end = spike_start_s, spike_start_s + spike_duration_s
         self.workers, self.mean_service_s = workers, mean_service_s
         self.timeout_s, self.max_retries, self.horizon_s = timeout_s, max_retries, horizon_s
+        self.queue_limit, self.random_order = queue_limit, queue_discipline == "random"
         self.arrivals_rng = random.Random(f"{seed}/arrivals")
         self.service_rng = random.Random(f"{seed}/service")
+        self.order_rng = random.Random(f"{seed}/order")
         n = max(1, math.ceil(horizon_s))  # one-second buckets
         self.n = n
         names = ("offered", "attempts", "answered", "success", "timeouts", "failed",
@@ -109,7 +112,8 @@ class BareRetryStorm:
                 c["latency_sum"][now] += env.now - arrived
                 c["latency_n"][now] += 1
                 return
-            c["timeouts"][self.bucket(env.now)] += 1
+            if outcome == "timeout":
+                c["timeouts"][self.bucket(env.now)] += 1
         c["failed"][self.bucket(env.now)] += 1
 
     @staticmethod
@@ -118,10 +122,12 @@ class BareRetryStorm:
             job[1] = True  # the server is not told
             job[0].succeed("timeout")
 
-    # the server: workers and a FIFO queue; abandoned work is still done
+    # the server: workers and a bounded queue; abandoned work is still done
     def submit(self, job) -> None:
         if self.busy < self.workers:
             self.start(job)
+        elif len(self.queue) >= self.queue_limit:
+            job[0].succeed("rejected")  # turned away at the door: the caller retries at once
         else:
             self.queue.append(job)
 
@@ -140,7 +146,13 @@ class BareRetryStorm:
             self.c["useful"][i] += 1
             job[0].succeed("ok")
         if self.queue:
-            self.start(self.queue.popleft())
+            if self.random_order:
+                index = int(self.order_rng.random() * len(self.queue))
+                job = self.queue[index]
+                del self.queue[index]
+            else:
+                job = self.queue.popleft()
+            self.start(job)
 
     def sampler(self):
         while True:
@@ -172,11 +184,12 @@ class BareRetryStorm:
 
 def bare_params(p: retry_storm.Params) -> dict:
     """The kit's default parameters, as plain numbers for the bare model."""
-    if p.retry_policy != "immediate" or p.queue_discipline != "fifo":
-        raise SystemExit("the bare model covers retry_policy='immediate' and a FIFO queue only")
+    if p.retry_policy != "immediate" or p.queue_discipline == "lifo" or p.queue_deadline_s:
+        raise SystemExit("the bare model covers retry_policy='immediate', a FIFO or random queue, no deadline")
     return dict(base_load_rps=p.base_load_rps, spike_factor=p.spike_factor, spike_start_s=p.spike_start_s,
                 spike_duration_s=p.spike_duration_s, workers=p.workers, mean_service_s=p.mean_service_s,
-                timeout_s=p.timeout_s, max_retries=p.max_retries, horizon_s=p.horizon_s)
+                timeout_s=p.timeout_s, max_retries=p.max_retries, horizon_s=p.horizon_s,
+                queue_limit=p.queue_limit, queue_discipline=p.queue_discipline)
 
 
 # -- measuring -------------------------------------------------------------------------------------

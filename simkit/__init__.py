@@ -5,7 +5,9 @@ Read it in this order: :mod:`~simkit.params` (validated knobs), :mod:`~simkit.wo
 :mod:`~simkit.service` (a server that wastes work), :mod:`~simkit.sharing` (processor
 sharing: jobs that slow each other down), :mod:`~simkit.policies` and
 :mod:`~simkit.client` (timeouts, retries, budgets, breakers), :mod:`~simkit.network`,
-then a scenario such as :mod:`simkit.scenarios.retry_storm`.
+then a scenario such as :mod:`simkit.scenarios.retry_storm`. For many runs at
+once: :mod:`~simkit.sweep` (parallel runs), :mod:`~simkit.phase` (phase maps),
+:mod:`~simkit.fluid` (a fast mean-field lens on the retry storm).
 
 Quick start::
 

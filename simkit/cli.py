@@ -6,6 +6,7 @@
     simkit run retry-storm --timeout-s 2 --retry-policy backoff --seed 3 --plot storm.png
     simkit run dynamodb-2015 --plan '[["05:06", "pause_renewals"]]'
     simkit score dynamodb-2015 --plan '[[18, "pause_renewals"]]'
+    simkit phase retry-storm --lens fluid --grid 50 --plot phase.png
     simkit run --help          # every scenario's parameters, units and defaults
 
 Scenario parameters are given as ``--name value`` (``--timeout-s 2`` and
@@ -269,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
         description="Run the course's cascading-failure scenarios from a terminal.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{list,run,score,rubric}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="{list,run,score,rubric,phase}", parser_class=_Parser)
     sub.required = True
     sub.add_parser("list", help="list the scenarios", description="List the scenarios.")
 
@@ -311,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rubric", help="print how a scenario's commander game is scored, and its actions",
         allow_abbrev=False, description="Print a scenario's rubric, its page rule and its actions.")
     rubric.add_argument("scenario", help="scenario name")
+    _add_phase_parser(sub)
     return parser
 
 
@@ -332,7 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``simkit`` command; returns the exit status."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    commands = {"list": _cmd_list, "run": _cmd_run, "score": _cmd_score, "rubric": _cmd_rubric}
+    commands = {"list": _cmd_list, "run": _cmd_run, "score": _cmd_score, "rubric": _cmd_rubric,
+                "phase": _cmd_phase}
     if args.command in ("list", "rubric") and extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
@@ -343,6 +346,122 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head`, which stopped reading: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+# -- simkit phase: the phase map of a scenario -----------------------------------------------------
+def _add_phase_parser(sub) -> None:
+    from .phase import LENSES, TRIGGERS
+
+    axes = "; ".join(f"{name}: {t.size} x {t.duration}" for name, t in TRIGGERS.items())
+    phase = sub.add_parser(
+        "phase",
+        help="map trigger size x duration to recovered / collapsed",
+        allow_abbrev=False,
+        usage="simkit phase SCENARIO [--lens des|fluid] [--grid N] [--sizes LO:HI[:N]] "
+              "[--durations LO:HI[:N]] [--seeds 0,1] [--workers N] [--json] [--plot OUT.png] [--PARAM VALUE ...]",
+        description="Run a scenario over a grid of trigger sizes and durations and show which cells "
+                    f"recover and which stay collapsed. Trigger axes: {axes}. Other parameters are "
+                    "given as --name value, as for `simkit run`.",
+    )
+    phase.add_argument("scenario", help=f"scenario name ({', '.join(TRIGGERS)})")
+    phase.add_argument("--lens", choices=LENSES, default="des",
+                       help="des: the discrete-event scenario, one run per cell and seed (default); "
+                            "fluid: the fast mean-field model (retry-storm only)")
+    phase.add_argument("--grid", type=_grid_size, default=None,
+                       help="values per axis (default 6 for des, 50 for fluid)")
+    phase.add_argument("--sizes", metavar="LO:HI[:N]", help="trigger sizes (default: the scenario's range)")
+    phase.add_argument("--durations", metavar="LO:HI[:N]", help="trigger durations in s (default: the scenario's range)")
+    phase.add_argument("--seeds", default="0", help="comma-separated seeds for the des lens (default 0)")
+    phase.add_argument("--workers", type=_grid_size, default=None,
+                       help="worker processes for the des lens (default: one per core; 1 = in this process)")
+    phase.add_argument("--json", action="store_true", help="print the map as JSON")
+    phase.add_argument("--plot", metavar="OUT.png", help="also draw the map to this image file")
+
+
+def _grid_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: must be an integer >= 1")
+    return value
+
+
+def _axis_option(name: str, text: str | None, default_range: tuple[float, float], n: int):
+    """``LO:HI`` or ``LO:HI:N`` as evenly spaced values (None: the default range)."""
+    from .phase import axis_values
+
+    if text is None:
+        low, high = default_range
+    else:
+        parts = text.split(":")
+        try:
+            if len(parts) not in (2, 3):
+                raise ValueError
+            low, high = float(parts[0]), float(parts[1])
+            n = int(parts[2]) if len(parts) == 3 else n
+        except ValueError:
+            raise InputError(f"--{name} {text!r} is not allowed: must be LO:HI or LO:HI:N, e.g. 1.2:2.4:6") from None
+    try:
+        return axis_values(low, high, n)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"--{name}: {exc}") from None
+
+
+def _seeds_option(text: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        seeds = []
+    if not seeds or min(seeds) < 0:
+        raise InputError(f"--seeds {text!r} is not allowed: must be integers >= 0, separated by commas")
+    return seeds
+
+
+def _cmd_phase(args: argparse.Namespace, extra: Sequence[str]) -> int:
+    from .phase import TRIGGERS, envelope, phase_map
+
+    if args.scenario not in TRIGGERS:
+        _model(args.scenario)  # an unknown name gets the usual message
+        raise InputError(f"{args.scenario} has no phase map; scenarios with one: {', '.join(TRIGGERS)}")
+    model = _model(args.scenario)
+    trigger = TRIGGERS[args.scenario]
+    overrides = parse_scenario_args(model.Params, extra)
+    n = args.grid or (50 if args.lens == "fluid" else 6)
+    sizes = _axis_option("sizes", args.sizes, trigger.size_range, n)
+    durations = _axis_option("durations", args.durations, trigger.duration_range, n)
+    seeds = _seeds_option(args.seeds)
+    if args.plot:
+        _check_plot_path(args.plot)
+    try:
+        result = phase_map(args.scenario, overrides, sizes=sizes, durations=durations, lens=args.lens,
+                           seeds=seeds, workers=args.workers, progress=not args.json)
+    except (TypeError, ValueError) as exc:
+        raise InputError(str(exc)) from None
+    if args.json:
+        print(result.to_json())
+    else:
+        print(f"{model.title}: phase map ({args.lens} lens"
+              + (f", seeds {', '.join(map(str, seeds))})" if args.lens == "des" else ")"))
+        print(f"parameters: {_changed(model.Params.from_dict(result.params))}")
+        print(result.text())
+        print('"." recovered, "X" collapsed (outlived the trigger), "?" the seeds disagree')
+        if args.scenario == "retry-storm":
+            predicted = envelope(result.params).grid(result.sizes, result.durations)
+            share = float((predicted == ~result.recovered).mean())
+            print(f"back-of-envelope prediction (simkit.phase.envelope) agrees on {share:.0%} of the cells")
+    if args.plot:
+        from .plots import phase_plot
+
+        fig = phase_plot(result)
+        try:
+            fig.savefig(args.plot, dpi=110)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"--plot {args.plot!r}: cannot write the figure: {exc}") from None
+        if not args.json:
+            print(f"phase map written to {args.plot}")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

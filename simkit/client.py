@@ -54,7 +54,15 @@ class LoadProfile:
 
     @classmethod
     def spike(cls, base: float, factor: float, start_s: float, duration_s: float) -> "LoadProfile":
-        return cls([(0.0, base), (start_s, base * factor), (start_s + duration_s, base)])
+        """``base`` requests/s, times ``factor`` from ``start_s`` for ``duration_s``.
+
+        A spike of no length is no spike (a steady load), and a spike at time 0 is
+        where the profile starts."""
+        check_number("duration_s", duration_s, minimum=0, unit="s")
+        if duration_s == 0:
+            return cls([(0.0, base)])
+        steps = [(0.0, base)] if start_s > 0 else []
+        return cls(steps + [(start_s, base * factor), (start_s + duration_s, base)])
 
     def rate_at(self, t_s: float) -> float:
         rate = 0.0

@@ -50,6 +50,8 @@ __all__ = [
     "STYLE",
     "dashboard",
     "sweep_plot",
+    "phase_plot",
+    "PHASE_COLORS",
     "png_bytes",
 ]
 
@@ -145,6 +147,15 @@ class _KitFigure(Figure):
 
     def _repr_png_(self) -> bytes:
         return png_bytes(self)
+
+
+#: Colours of a phase map's cells: light blue and dark orange differ in hue *and* in
+#: lightness, so the map reads in greyscale too; yellow marks cells where seeds disagree.
+PHASE_COLORS: dict[str, str] = {
+    "recovered": COLORS["sky_blue"],
+    "mixed": COLORS["yellow"],
+    "collapsed": COLORS["vermillion"],
+}
 
 
 def png_bytes(fig: Figure, dpi: float = 100) -> bytes:
@@ -476,3 +487,85 @@ def sweep_plot(
             ax.legend(loc="best")
     return fig
 
+
+
+# -- phase maps ---------------------------------------------------------------------------
+def phase_plot(phase_map: Any, *, envelope: bool = True, title: str | None = None) -> Figure:
+    """A phase map (:class:`simkit.phase.PhaseMap`): one coloured cell per trigger size
+    (x) and duration (y): recovered, collapsed, or (over several seeds) mixed.
+
+    For retry-storm, ``envelope`` also draws the back-of-envelope boundary
+    (:func:`simkit.phase.envelope`) as a dashed line: spikes above and to the right of
+    it are predicted to collapse.
+    """
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    share = np.asarray(phase_map.share_recovered, dtype=float)
+    sizes, durations = np.asarray(phase_map.sizes, float), np.asarray(phase_map.durations, float)
+    classes = np.where(share >= 1.0, 2, np.where(share <= 0.0, 0, 1))
+    colors = [PHASE_COLORS["collapsed"], PHASE_COLORS["mixed"], PHASE_COLORS["recovered"]]
+    with matplotlib.rc_context({**STYLE, "axes.grid": False}):
+        fig = _KitFigure(figsize=(6.4, 5.2), layout="constrained")
+        ax = fig.subplots()
+        small = max(len(sizes), len(durations)) <= 12  # a small grid shows its cells' edges
+        ax.pcolormesh(_cell_edges(sizes), _cell_edges(durations), classes, cmap=ListedColormap(colors),
+                      norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5], 3), edgecolors="white" if small else "face",
+                      linewidth=0.8 if small else 0.0)
+        handles = [Patch(color=PHASE_COLORS["recovered"], label="recovered"),
+                   Patch(color=PHASE_COLORS["collapsed"], label="collapsed (outlived the trigger)")]
+        if (classes == 1).any():
+            handles.insert(1, Patch(color=PHASE_COLORS["mixed"], label="seeds disagree"))
+        if envelope and phase_map.scenario == "retry-storm":
+            handles += _draw_envelope(ax, phase_map, sizes, durations)
+        ax.set_xlim(_cell_edges(sizes)[[0, -1]])
+        ax.set_ylim(_cell_edges(durations)[[0, -1]])
+        ax.set_xlabel(_axis_label(phase_map.scenario, phase_map.size_name))
+        ax.set_ylabel(_axis_label(phase_map.scenario, phase_map.duration_name))
+        fig.legend(handles=handles, loc="outside lower center", ncol=2)
+        ax.set_title(title if title is not None else _phase_title(phase_map))
+    return fig
+
+
+def _cell_edges(centres: np.ndarray) -> np.ndarray:
+    """Edges of the cells around each grid value (halfway to the neighbours)."""
+    if len(centres) == 1:
+        return np.array([centres[0] - 0.5, centres[0] + 0.5])
+    middle = (centres[1:] + centres[:-1]) / 2
+    return np.concatenate(([2 * centres[0] - middle[0]], middle, [2 * centres[-1] - middle[-1]]))
+
+
+def _draw_envelope(ax, phase_map: Any, sizes: np.ndarray, durations: np.ndarray) -> list:
+    """The back-of-envelope boundary; returns its legend entries."""
+    from matplotlib.lines import Line2D
+
+    from .phase import envelope
+
+    env = envelope(phase_map.params)
+    label = "back of the envelope"
+    if not env.sustains:
+        ax.text(0.5, 0.5, "back of the envelope: (retries + 1) x load <= capacity,\nno collapse can last",
+                transform=ax.transAxes, ha="center", va="center", fontsize=8,
+                bbox=dict(facecolor="white", edgecolor="none", alpha=0.8))
+        return []
+    fine = np.linspace(*_cell_edges(sizes)[[0, -1]], 400)
+    ax.plot(fine, env.critical_duration_s(fine), color=COLORS["black"], ls="--", lw=1.4)
+    handles = [Line2D([], [], color=COLORS["black"], ls="--", lw=1.4, label=f"{label}: a queue one timeout deep")]
+    if sizes[0] < env.critical_size < sizes[-1]:
+        ax.axvline(env.critical_size, color=COLORS["black"], ls=":", lw=1.0)
+        handles.append(Line2D([], [], color=COLORS["black"], ls=":", lw=1.0, label="spike load = capacity"))
+    return handles
+
+
+def _axis_label(scenario: str, name: str) -> str:
+    from .scenarios import get
+
+    spec = get(scenario).Params.specs().get(name)
+    unit = f" ({spec.unit})" if spec is not None and spec.unit else ""
+    return f"{name}{unit}"
+
+
+def _phase_title(phase_map: Any) -> str:
+    seeds = [s for s in phase_map.seeds if s is not None]
+    detail = f", seeds {', '.join(map(str, seeds))}" if seeds else ""
+    return f"Phase map: {phase_map.scenario} ({phase_map.lens} lens{detail})"

@@ -14,11 +14,15 @@ the effect this course is about, so the queue here is written out by hand.
 
 Levers a learner can pull:
 
-* ``discipline``: "fifo" (oldest first) or "lifo" (newest first: under overload the
-  newest requests are the ones whose callers are still waiting);
+* ``discipline``: "fifo" (oldest first), "lifo" (newest first: under overload the
+  newest requests are the ones whose callers are still waiting) or "random" (a free
+  worker takes any queued request, in no particular order, as a pool of threads
+  woken by whichever connection is ready does);
 * ``queue_limit``: reject at the door when the queue is full (admission control);
-* ``max_queue_wait_s``: drop a request that has waited longer than this when a
-  worker reaches it (bounded queue *time*, a form of load shedding);
+* ``max_queue_wait_s``: a deadline on queue *time*: a request that has waited longer
+  than this is dropped from the queue rather than served (a form of load shedding).
+  Stale requests are dropped before a worker picks its next request and before a
+  full queue turns a newcomer away, so they never hold a place in the queue;
 * ``drop_abandoned``: a server that can see its caller has gone skips the request;
 * ``shed_fraction``: reject this share of arrivals at random (crude load shedding).
 """
@@ -31,7 +35,10 @@ from typing import Callable
 from .params import check_choice, check_number
 from .world import World
 
-__all__ = ["Request", "Service", "ServiceTime", "exponential_service_time"]
+__all__ = ["Request", "Service", "ServiceTime", "exponential_service_time", "DISCIPLINES"]
+
+#: The orders in which a free worker can take queued requests.
+DISCIPLINES = ("fifo", "lifo", "random")
 
 #: A service-time law: (request, busy_workers, workers, rng) -> seconds of work.
 ServiceTime = Callable[["Request", int, int, object], float]
@@ -103,7 +110,7 @@ class Service:
         self.workers = int(check_number("workers", workers, kind=int, minimum=1))
         check_number("mean_service_s", mean_service_s, minimum=0, exclusive_minimum=True, unit="s")
         check_number("contention", contention, minimum=0)
-        self.discipline = check_choice("discipline", discipline, ("fifo", "lifo"))
+        self.discipline = check_choice("discipline", discipline, DISCIPLINES)
         if queue_limit is not None:
             check_number("queue_limit", queue_limit, kind=int, minimum=0)
         if max_queue_wait_s is not None:
@@ -114,7 +121,12 @@ class Service:
         self.shed_fraction = check_number("shed_fraction", shed_fraction, minimum=0, maximum=1)
         self.service_time = service_time or exponential_service_time(mean_service_s, contention)
         self.rng = world.rng(rng_name)
+        # A stream of its own for the "random" order, so that switching the discipline
+        # leaves the service times drawn for the same requests unchanged.
+        self.order_rng = world.rng(rng_name + ".order")
         self.busy = 0
+        # In arrival order, oldest on the left, whatever the discipline: the deadline
+        # drops stale requests from the left.
         self.queue: deque[Request] = deque()
         m = world.metrics
         # Raw per-bucket counters: indexing a list is the cheapest possible record.
@@ -139,7 +151,7 @@ class Service:
         elif self.busy < self.workers:
             self.world.metrics.observe(self._prefix + "queue_wait", now, 0.0)
             self._start(request)
-        elif self.queue_limit is not None and len(self.queue) >= self.queue_limit:
+        elif self._queue_full():
             self._rejected[bucket] += 1
             request.done.succeed("rejected")
         else:
@@ -175,18 +187,48 @@ class Service:
     def _start_next(self) -> bool:
         """Start the next request worth starting; False if the queue is empty."""
         now = self.env.now
-        while self.queue:
-            request = self.queue.popleft() if self.discipline == "fifo" else self.queue.pop()
-            too_old = self.max_queue_wait_s is not None and now - request.created_s > self.max_queue_wait_s
-            if too_old or (self.drop_abandoned and request.abandoned):
-                self._shed[self.world.metrics.bucket(now)] += 1
-                if not request.done.triggered:
-                    request.done.succeed("shed")
+        self._drop_stale()
+        queue = self.queue
+        while queue:
+            if self.discipline == "fifo":
+                request = queue.popleft()
+            elif self.discipline == "lifo":
+                request = queue.pop()
+            else:
+                index = int(self.order_rng.random() * len(queue))
+                request = queue[index]
+                del queue[index]
+            if self.drop_abandoned and request.abandoned:
+                self._shed_one(request, now)
                 continue
             self.world.metrics.observe(self._prefix + "queue_wait", now, now - request.created_s)
             self._start(request)
             return True
         return False
+
+    def _queue_full(self) -> bool:
+        """Is the queue at its limit, once stale requests are dropped?"""
+        if self.queue_limit is None or len(self.queue) < self.queue_limit:
+            return False
+        self._drop_stale()
+        return len(self.queue) >= self.queue_limit
+
+    def _drop_stale(self) -> None:
+        """Drop the requests that have waited longer than ``max_queue_wait_s``.
+
+        The queue is in arrival order, so the stale requests are the ones on the left."""
+        if self.max_queue_wait_s is None:
+            return
+        now = self.env.now
+        oldest_allowed = now - self.max_queue_wait_s
+        queue = self.queue
+        while queue and queue[0].created_s < oldest_allowed:
+            self._shed_one(queue.popleft(), now)
+
+    def _shed_one(self, request: Request, now: float) -> None:
+        self._shed[self.world.metrics.bucket(now)] += 1
+        if not request.done.triggered:
+            request.done.succeed("shed")
 
     def drain_queue(self, outcome: str = "shed") -> int:
         """Drop every queued request now (e.g. an operator flushes the queue); return how many."""

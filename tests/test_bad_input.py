@@ -24,7 +24,7 @@ def _service(**kw):
 
 
 BAD_INPUTS = [
-    ("negative timeout", lambda: StormParams(timeout_s=-1), ValueError, "timeout_s = -1 is not allowed: must be a number > 0 (s)"),
+    ("negative timeout", lambda: StormParams(timeout_s=-1), ValueError, "timeout_s = -1 is not allowed: must be a number > 0 and <= 600 (s)"),
     ("zero timeout", lambda: StormParams(timeout_s=0), ValueError, "timeout_s = 0 is not allowed"),
     ("string workers", lambda: StormParams(workers="ten"), TypeError, "workers = 'ten' is not allowed: must be an integer >= 1"),
     ("fractional workers", lambda: StormParams(workers=2.5), TypeError, "workers = 2.5 is not allowed"),
@@ -40,7 +40,7 @@ BAD_INPUTS = [
     ("negative seed", lambda: World(-1, horizon_s=10), TypeError, "seed = -1 is not allowed"),
     ("string seed", lambda: World("7", horizon_s=10), TypeError, "seed = '7' is not allowed"),
     ("zero workers in service", lambda: _service(workers=0), ValueError, "workers = 0 is not allowed: must be an integer >= 1"),
-    ("bad discipline", lambda: _service(workers=1, discipline="random"), ValueError, "discipline = 'random' is not allowed: must be one of 'fifo', 'lifo'"),
+    ("bad discipline", lambda: _service(workers=1, discipline="sorted"), ValueError, "discipline = 'sorted' is not allowed: must be one of 'fifo', 'lifo', 'random'"),
     ("negative service time", lambda: _service(workers=1, mean_service_s=-0.1), ValueError, "mean_service_s = -0.1 is not allowed"),
     ("shed fraction above one", lambda: _service(workers=1, shed_fraction=1.5), ValueError, "shed_fraction = 1.5 is not allowed: must be a number >= 0 and <= 1"),
     ("negative retries", lambda: FixedRetry(max_retries=-1), ValueError, "max_retries = -1 is not allowed"),

@@ -101,3 +101,36 @@ def test_contention_slows_a_busy_service():
         return world.metrics.observations("queue_wait").mean()
 
     assert mean_wait(0.5) > 2 * mean_wait(0.0)
+
+
+def test_random_order_serves_a_full_queue_partly_in_time():
+    # FIFO: every request in a long queue waits its whole length; random order: some are lucky.
+    fifo = _overloaded(queue_limit=60)
+    random_order = _overloaded(queue_limit=60, discipline="random")
+    assert fifo.total("useful") < 0.05 * fifo.total("served")
+    assert 0.1 * random_order.total("served") < random_order.total("useful") < 0.9 * random_order.total("served")
+    assert random_order.series()["queue_length"].max() <= 60
+
+
+def test_random_order_keeps_the_mean_wait_of_erlang_c():
+    world = World(5, horizon_s=60_000 / 8.0, bucket_s=100)
+    service = Service(world, workers=10, mean_service_s=1.0, discipline="random")
+    Clients(world, service, LoadProfile([(0, 8.0)]), timeout_s=1e9, retry=NoRetry())
+    world.run()
+    waits = world.metrics.observations("queue_wait")
+    waits = waits[len(waits) // 10:]
+    assert waits.mean() == pytest.approx(erlang_c_wait_s(8.0, 10, 1.0), rel=0.08)
+
+
+@pytest.mark.parametrize("discipline", ["fifo", "lifo", "random"])
+def test_deadline_frees_the_places_stale_requests_hold(discipline):
+    world = World(0, horizon_s=10)
+    service = Service(world, workers=1, mean_service_s=100.0, queue_limit=3, max_queue_wait_s=1.0,
+                      discipline=discipline)
+    first = [service.submit() for _ in range(4)]  # one in service, three queued: full
+    assert service.submit().done.value == "rejected"
+    world.run(2.0)  # the three queued requests are now stale
+    fresh = service.submit()
+    assert not fresh.done.triggered and list(service.queue) == [fresh]
+    assert [r.done.value for r in first[1:]] == ["shed"] * 3
+    assert world.metrics.total("shed") == 3

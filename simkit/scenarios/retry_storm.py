@@ -3,21 +3,35 @@
 Customers send requests at a steady rate to a service that can handle it with
 room to spare. Each caller waits ``timeout_s`` per attempt and then retries, up
 to ``max_retries`` times. At ``spike_start_s`` the load doubles for a short while.
+The service has a bounded queue (``queue_limit``: newcomers beyond it are turned
+away at once), and its free workers take queued requests in no particular order
+(``queue_discipline="random"``, as a pool of threads woken by whichever
+connection is ready does).
 
 What happens (with the defaults):
 
-1. During the spike the queue grows. Soon a request waits longer than the timeout.
+1. During the spike the queue grows. Soon many requests wait longer than the timeout.
 2. Callers give up and retry, but the service does not know: it still works on
-   every abandoned request (wasted work). Each customer request now costs up to
-   ``max_retries + 1`` attempts, so the *attempted* load is several times the
+   every abandoned request it picks (wasted work). Each customer request now costs
+   up to ``max_retries + 1`` attempts, so the *attempted* load is several times the
    offered load, far beyond capacity.
-3. The spike ends, but the queue keeps growing: the retries alone sustain the
-   overload. Goodput stays near zero although the trigger is gone. That is a
-   *metastable* failure (Bronson et al., HotOS 2021).
+3. The spike ends, but the queue stays full: the retries alone sustain the
+   overload. The service settles into a **degraded equilibrium**: the queue is
+   full, a few requests are lucky enough to be picked before their caller gives
+   up (goodput low, not zero), most work is wasted, and attempts run at about
+   three times the offered load. It stays there although the trigger is gone: a
+   *metastable* failure (Bronson et al., HotOS 2021; Huang et al., OSDI 2022).
 
 Without retries, with a retry budget, or with half the base load, the same spike
-passes and the service recovers by itself. The operator actions of the commander
-game are the usual ways out: shed load, limit retries, add capacity, pause callers.
+passes and the service recovers by itself. Because the queue is bounded, breaking
+the loop ends the collapse at any time: a retry budget pushed minutes later drains
+the queue in seconds. The operator actions of the commander game are the usual
+ways out: shed load, limit retries, add capacity, pause callers.
+
+With ``queue_discipline="fifo"`` every queued request waits the same (the queue's
+whole length), so the collapsed state serves nobody in time (goodput zero); with an
+unbounded queue (a huge ``queue_limit``) the backlog of abandoned requests grows
+without end, and no late lever can work until it is flushed.
 """
 
 from __future__ import annotations
@@ -32,9 +46,9 @@ from ..client import Clients, LoadProfile
 from ..metrics import ratio
 from ..outcome import Watch, error_minutes, settled_since
 from ..params import Params, param
-from ..policies import ExponentialBackoff, FixedRetry, NoRetry, RetryBudget
+from ..policies import JITTERS, ExponentialBackoff, FixedRetry, NoRetry, RetryBudget
 from ..rubric import ActionCosts, Component, Rubric
-from ..service import Service
+from ..service import DISCIPLINES, Service
 from ..world import World
 from .base import Panel, ScenarioModel
 
@@ -42,26 +56,47 @@ __all__ = ["Params", "Model", "run", "RETRY_POLICIES"]
 
 RETRY_POLICIES = ("none", "immediate", "backoff", "budget")
 
+#: The default waiting room of the service, and the order its workers take requests in.
+QUEUE_LIMIT = 400
+QUEUE_DISCIPLINE = "random"
+
 
 @dataclass(frozen=True)
 class Params(Params):
     """The knobs of the retry storm. Defaults tip over into a metastable collapse."""
 
-    base_load_rps: float = param(70.0, unit="requests/s", minimum=0, doc="steady customer request rate")
-    spike_factor: float = param(2.0, unit="x", minimum=1, doc="load multiplier during the spike")
-    spike_start_s: float = param(60.0, unit="s", minimum=0, doc="when the spike starts")
-    spike_duration_s: float = param(30.0, unit="s", minimum=0, doc="how long the spike lasts")
+    base_load_rps: float = param(70.0, unit="requests/s", minimum=0, maximum=1000,
+                                 doc="steady customer request rate")
+    spike_factor: float = param(2.0, unit="x", minimum=1, maximum=20, doc="load multiplier during the spike")
+    spike_start_s: float = param(60.0, unit="s", minimum=0, maximum=3600, doc="when the spike starts")
+    spike_duration_s: float = param(30.0, unit="s", minimum=0, maximum=3600,
+                                    doc="how long the spike lasts (0 = no spike)")
     workers: int = param(10, unit="workers", minimum=1, maximum=1000, doc="parallel workers of the service")
-    mean_service_s: float = param(0.1, unit="s", minimum=0, exclusive_minimum=True,
+    mean_service_s: float = param(0.1, unit="s", minimum=0, exclusive_minimum=True, maximum=60,
                                   doc="mean work per request (exponential)")
-    timeout_s: float = param(1.0, unit="s", minimum=0, exclusive_minimum=True, doc="caller timeout per attempt")
+    queue_limit: int = param(QUEUE_LIMIT, unit="requests", minimum=0, maximum=1_000_000,
+                             doc="requests that may wait in the service's queue; more are turned away at once "
+                                 "(0 = no waiting room)")
+    queue_deadline_s: float = param(0.0, unit="s", minimum=0, maximum=3600,
+                                    doc="server-side deadline: queued requests that waited longer are dropped "
+                                        "instead of served (0 = no deadline)")
+    queue_discipline: str = param(QUEUE_DISCIPLINE, choices=DISCIPLINES,
+                                  doc="which queued request a free worker takes: fifo (oldest) | lifo (newest) "
+                                      "| random (any, in no particular order)")
+    timeout_s: float = param(1.0, unit="s", minimum=0, exclusive_minimum=True, maximum=600,
+                             doc="caller timeout per attempt")
     retry_policy: str = param("immediate", choices=RETRY_POLICIES,
-                              doc="none | immediate (retry at once) | backoff (capped exponential, full jitter) "
+                              doc="none | immediate (retry at once) | backoff (capped exponential, with jitter) "
                                   "| budget (immediate, but limited by a token bucket)")
     max_retries: int = param(3, unit="retries", minimum=0, maximum=20, doc="retries per request after the first try")
+    backoff_base_s: float = param(0.2, unit="s", minimum=0, exclusive_minimum=True, maximum=60,
+                                  doc="backoff: ceiling of the first retry's wait (it doubles for each retry)")
+    backoff_cap_s: float = param(5.0, unit="s", minimum=0, exclusive_minimum=True, maximum=600,
+                                 doc="backoff: longest wait before a retry")
+    backoff_jitter: str = param("full", choices=JITTERS,
+                                doc="backoff: none | full | equal | decorrelated (how the wait is randomised)")
     budget_ratio: float = param(0.1, unit="tokens/success", minimum=0, maximum=1,
                                 doc="retry budget: tokens a success deposits (a retry spends 1)")
-    queue_discipline: str = param("fifo", choices=("fifo", "lifo"), doc="which queued request a free worker takes")
     config_push_s: float = param(10.0, unit="s", minimum=0, maximum=600,
                                  doc="time for a client configuration push (the retry budget) to reach the callers")
     boot_s: float = param(60.0, unit="s", minimum=0, maximum=3600, doc="time for added workers to boot")
@@ -72,18 +107,20 @@ class Params(Params):
     rules = (
         (lambda p: p.spike_start_s + p.spike_duration_s <= p.horizon_s,
          "the spike (spike_start_s + spike_duration_s) must end within horizon_s"),
+        (lambda p: p.backoff_base_s <= p.backoff_cap_s, "backoff_base_s must be <= backoff_cap_s"),
     )
 
 
-def make_retry(policy: str, max_retries: int, budget_ratio: float):
-    """The client-side retry policy and budget for a ``retry_policy`` name."""
-    if policy == "none":
+def make_retry(p: Params):
+    """The client-side retry policy and budget that the parameters ``p`` ask for."""
+    if p.retry_policy == "none":
         return NoRetry(), None
-    if policy == "backoff":
-        return ExponentialBackoff(max_retries=max_retries, base_s=0.2, cap_s=5.0, jitter="full"), None
-    if policy == "budget":
-        return FixedRetry(max_retries=max_retries), RetryBudget(ratio=budget_ratio, max_tokens=10)
-    return FixedRetry(max_retries=max_retries), None
+    if p.retry_policy == "backoff":
+        return ExponentialBackoff(max_retries=p.max_retries, base_s=p.backoff_base_s, cap_s=p.backoff_cap_s,
+                                  jitter=p.backoff_jitter), None
+    if p.retry_policy == "budget":
+        return FixedRetry(max_retries=p.max_retries), RetryBudget(ratio=p.budget_ratio, max_tokens=10)
+    return FixedRetry(max_retries=p.max_retries), None
 
 
 #: Share of attempts timing out (over the last few seconds) that pages the on-call engineer.
@@ -133,8 +170,9 @@ class Model(ScenarioModel):
         p = self.params
         self.world = World(self.seed, horizon_s=p.horizon_s, bucket_s=1.0)
         self.service = Service(self.world, workers=p.workers, mean_service_s=p.mean_service_s,
-                               discipline=p.queue_discipline)
-        retry, budget = make_retry(p.retry_policy, p.max_retries, p.budget_ratio)
+                               discipline=p.queue_discipline, queue_limit=p.queue_limit,
+                               max_queue_wait_s=p.queue_deadline_s or None)
+        retry, budget = make_retry(p)
         load = LoadProfile.spike(p.base_load_rps, p.spike_factor, p.spike_start_s, p.spike_duration_s)
         self.clients = Clients(self.world, self.service, load, timeout_s=p.timeout_s, retry=retry, budget=budget)
         spike_end = p.spike_start_s + p.spike_duration_s
@@ -216,7 +254,7 @@ class Model(ScenarioModel):
     def _max_call_s(self) -> float:
         """The longest a call can stay unresolved: every attempt times out, plus backoff."""
         p = self.params
-        return p.timeout_s * (p.max_retries + 1) + (5.0 * p.max_retries if p.retry_policy == "backoff" else 0.0)
+        return p.timeout_s * (p.max_retries + 1) + (_longest_backoff_s(p) if p.retry_policy == "backoff" else 0.0)
 
     def _window_means(self, s: dict[str, np.ndarray]) -> dict[str, float]:
         """Means of the main series before the spike and over the last minute."""
@@ -239,6 +277,7 @@ class Model(ScenarioModel):
             "goodput_end_rps": mean("useful", tail),
             "throughput_end_rps": mean("served", tail),
             "error_rate_end": mean("error_rate", tail),
+            "queue_end": mean("queue_length", tail),
         }
 
     def summary(self) -> dict[str, Any]:
@@ -250,6 +289,7 @@ class Model(ScenarioModel):
             **w,
             "amplification_end": w["attempts_end_rps"] / w["offered_end_rps"] if w["offered_end_rps"] else float("nan"),
             "wasted_share": self.world.metrics.total("wasted") / max(1.0, self.world.metrics.total("served")),
+            "queue_max": _finite_max(series.get("queue_length")),
             "recovered": recovered_at is not None,
             "recovered_at_s": recovered_at,
         }
@@ -283,6 +323,25 @@ class Model(ScenarioModel):
             return "the service never recovered: retries kept it overloaded after the spike"
         return (f"customers stopped failing {m['minutes_to_recover']:.1f} min after the spike began, "
                 f"after {m['error_minutes']:.2f} customer error-minutes")
+
+
+def _finite_max(values: np.ndarray | None) -> float:
+    """The largest finite value (0 when there is none yet, e.g. before the first sample)."""
+    if values is None or not np.isfinite(values).any():
+        return 0.0
+    return float(np.nanmax(values))
+
+
+def _longest_backoff_s(p: Params) -> float:
+    """The most time a call can spend waiting between its attempts under ``backoff``.
+
+    Each wait is at most ``min(cap, base x 2**(n-1))``; decorrelated jitter can grow
+    up to three times the previous wait, so its n-th wait is at most ``base x 3**n``."""
+    if p.backoff_jitter == "decorrelated":
+        ceilings = (p.backoff_base_s * 3.0 ** n for n in range(1, p.max_retries + 1))
+    else:
+        ceilings = (p.backoff_base_s * 2.0 ** (n - 1) for n in range(1, p.max_retries + 1))
+    return sum(min(p.backoff_cap_s, ceiling) for ceiling in ceilings)
 
 
 run = Model.run

@@ -61,16 +61,16 @@ class Params(BaseParams):
     metadata_slots: int = param(36, unit="requests", minimum=1, maximum=100000,
                                 doc="requests the service works on at once (added workers bring "
                                     "slots in the same ratio); requests beyond that are dropped")
-    base_processing_s: float = param(0.9, unit="s", minimum=0,
+    base_processing_s: float = param(0.9, unit="s", minimum=0, maximum=600,
                                      doc="processing time of an empty membership, alone on a worker")
-    per_entry_s: float = param(0.097, unit="s", minimum=0, exclusive_minimum=True,
+    per_entry_s: float = param(0.097, unit="s", minimum=0, maximum=60, exclusive_minimum=True,
                                doc="processing time per membership entry, alone on a worker")
     metadata_cells: int = param(1, unit="cells", minimum=1, maximum=64,
                                 doc="independent metadata-service instances (cells), each as big as "
                                     "metadata_workers/metadata_slots say, each serving an equal part of the fleet")
 
     # -- storage-server behaviour -------------------------------------------------------
-    allowance_s: float = param(90.0, unit="s", minimum=0, exclusive_minimum=True, maximum=3600,
+    allowance_s: float = param(90.0, unit="s", minimum=1, maximum=3600,
                                doc="retrieval time allowance: how long a server waits for its membership")
     renewal_interval_s: float = param(600.0, unit="s", minimum=1, maximum=86400,
                                       doc="time between routine membership renewals")
@@ -91,7 +91,7 @@ class Params(BaseParams):
                                  doc="budget: size of each server's token bucket")
 
     # -- the trigger ----------------------------------------------------------------------
-    disruption_start_s: float = param(1140.0, unit="s", minimum=0,
+    disruption_start_s: float = param(1140.0, unit="s", minimum=0, maximum=86400,
                                       doc="when the network disruption begins (s after 02:00; 1140 = 02:19)")
     disruption_s: float = param(90.0, unit="s", minimum=0, maximum=3600,
                                 doc="how long the disruption lasts (0 = no trigger)")

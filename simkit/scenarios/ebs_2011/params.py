@@ -52,25 +52,25 @@ class Params(BaseParams):
                                 doc="replica slots per node (every volume replica takes one)")
     spare_fraction: float = param(0.03, minimum=0, maximum=0.9,
                                   doc="share of all slots free before the event (the spare buffer)")
-    volume_gbit: float = param(800.0, unit="Gbit", minimum=0, exclusive_minimum=True,
+    volume_gbit: float = param(800.0, unit="Gbit", minimum=0, maximum=100_000, exclusive_minimum=True,
                                doc="data copied to make a new replica of one volume")
-    resync_gbit: float = param(8.0, unit="Gbit", minimum=0, exclusive_minimum=True,
+    resync_gbit: float = param(8.0, unit="Gbit", minimum=0, maximum=100_000, exclusive_minimum=True,
                                doc="data exchanged to reconnect a volume to its previous replica")
-    copy_gbps: float = param(1.0, unit="Gbit/s", minimum=0, exclusive_minimum=True,
+    copy_gbps: float = param(1.0, unit="Gbit/s", minimum=0, maximum=1000, exclusive_minimum=True,
                              doc="fastest one re-mirror copy can go (when the network is not congested)")
 
     # -- the networks and the trigger -------------------------------------------------
-    node_demand_gbps: float = param(10.0, unit="Gbit/s", minimum=0, exclusive_minimum=True,
+    node_demand_gbps: float = param(10.0, unit="Gbit/s", minimum=0, maximum=1000, exclusive_minimum=True,
                                     doc="primary-network traffic of one node")
-    primary_capacity_gbps: float = param(4000.0, unit="Gbit/s", minimum=0, exclusive_minimum=True,
+    primary_capacity_gbps: float = param(4000.0, unit="Gbit/s", minimum=0, maximum=1_000_000, exclusive_minimum=True,
                                          doc="capacity of the primary network")
-    secondary_capacity_gbps: float = param(100.0, unit="Gbit/s", minimum=0, exclusive_minimum=True,
+    secondary_capacity_gbps: float = param(100.0, unit="Gbit/s", minimum=0, maximum=100_000, exclusive_minimum=True,
                                            doc="capacity of the secondary (node-to-node replication) network")
     isolated_fraction: float = param(0.10, minimum=0, maximum=1,
                                      doc="share of nodes whose primary traffic the wrong shift moves")
-    trigger_at_s: float = param(17 * 60.0, unit="s", minimum=0,
+    trigger_at_s: float = param(17 * 60.0, unit="s", minimum=0, maximum=48 * 3600,
                                 doc="when the wrong traffic shift happens (default 00:47)")
-    auto_rollback_after_s: float = param(600.0, unit="s", minimum=0,
+    auto_rollback_after_s: float = param(600.0, unit="s", minimum=0, maximum=48 * 3600,
                                          doc="network engineers roll the shift back this long after it "
                                              "(0 = only the operator's rollback action ends it)")
 
@@ -85,7 +85,7 @@ class Params(BaseParams):
     prefer_previous_replica: bool = param(False,
                                           doc="reconnect to the previous replica when it is alive, "
                                               "instead of searching for new space")
-    search_gbit: float = param(1.0, unit="Gbit", minimum=0,
+    search_gbit: float = param(1.0, unit="Gbit", minimum=0, maximum=1000,
                                doc="secondary-network traffic of one search for space")
     race_crash_prob: float = param(2e-6, minimum=0, maximum=0.01,
                                    doc="chance that one pair of replication requests closed in the same "
@@ -96,11 +96,11 @@ class Params(BaseParams):
     # -- the regional control plane ---------------------------------------------------
     n_zones: int = param(4, unit="zones", minimum=2, maximum=8,
                          doc="Availability Zones sharing the regional control plane")
-    api_calls_per_s: float = param(20.0, unit="calls/s", minimum=0, exclusive_minimum=True,
+    api_calls_per_s: float = param(20.0, unit="calls/s", minimum=0, maximum=10_000, exclusive_minimum=True,
                                    doc="EBS API calls per zone per second (normal traffic)")
-    api_call_s: float = param(0.25, unit="s", minimum=0, exclusive_minimum=True,
+    api_call_s: float = param(0.25, unit="s", minimum=0, maximum=600, exclusive_minimum=True,
                               doc="thread time of a normal API call")
-    create_volume_per_s: float = param(0.3, unit="calls/s", minimum=0,
+    create_volume_per_s: float = param(0.3, unit="calls/s", minimum=0, maximum=1000,
                                        doc="CreateVolume calls that land on the degraded cluster")
     negotiations_per_search: float = param(0.035, unit="calls/search", minimum=0, maximum=1,
                                            doc="negotiations with the control plane (which replica is "
@@ -110,23 +110,23 @@ class Params(BaseParams):
                             doc="threads of the regional control plane")
     cp_pool: str = param("shared", choices=POOLS,
                          doc="shared: one pool for all zones (2011) | per-zone: a bulkhead per zone")
-    cp_timeout_s: float = param(300.0, unit="s", minimum=0, exclusive_minimum=True,
+    cp_timeout_s: float = param(300.0, unit="s", minimum=0, maximum=86400, exclusive_minimum=True,
                                 doc="how long a call into the degraded cluster holds a thread")
-    short_timeout_s: float = param(5.0, unit="s", minimum=0, exclusive_minimum=True,
+    short_timeout_s: float = param(5.0, unit="s", minimum=0, maximum=3600, exclusive_minimum=True,
                                    doc="the timeout the shorten-timeout action sets")
 
     # -- operator levers (each action's delay is read from here) -----------------------
     capacity_nodes_added: int = param(40, unit="nodes", minimum=1, maximum=2000,
                                       doc="servers the add-capacity action brings in")
-    capacity_lead_time_s: float = param(4 * 3600.0, unit="s", minimum=0,
+    capacity_lead_time_s: float = param(4 * 3600.0, unit="s", minimum=0, maximum=48 * 3600,
                                         doc="time to truck in and start the added servers (at night)")
-    isolate_delay_s: float = param(300.0, unit="s", minimum=0,
+    isolate_delay_s: float = param(300.0, unit="s", minimum=0, maximum=12 * 3600,
                                    doc="time to cut the degraded cluster off from the control plane")
-    throttle_delay_s: float = param(600.0, unit="s", minimum=0,
+    throttle_delay_s: float = param(600.0, unit="s", minimum=0, maximum=12 * 3600,
                                     doc="time for the stop-futile-searching change to reach every node")
-    timeout_deploy_s: float = param(600.0, unit="s", minimum=0,
+    timeout_deploy_s: float = param(600.0, unit="s", minimum=0, maximum=12 * 3600,
                                     doc="time to deploy the short timeout to the regional control plane")
-    split_pool_deploy_s: float = param(1800.0, unit="s", minimum=0,
+    split_pool_deploy_s: float = param(1800.0, unit="s", minimum=0, maximum=12 * 3600,
                                        doc="time to deploy a thread pool per zone to the regional control plane")
 
     horizon_s: float = param(12 * 3600.0, unit="s", minimum=3600, maximum=48 * 3600,

@@ -51,7 +51,7 @@ class Params(BaseParams):
                                         doc="chance that a workflow beyond capacity fails half-way and "
                                             "misconfigures its load balancer")
     # -- the trigger ------------------------------------------------------------------
-    deletion_at_min: float = param(24.0, unit="min after 12:00", minimum=0,
+    deletion_at_min: float = param(24.0, unit="min after 12:00", minimum=0, maximum=72 * 60,
                                    doc="when the maintenance process deletes state (24 = 12:24 PM)")
     deleted_share: float = param(0.25, unit="share", minimum=0, maximum=1,
                                  doc="share of load balancers whose stored record is deleted")
