@@ -446,7 +446,7 @@ BAD_PARAMS = [
     ("short_timeout_s", 0, "short_timeout_s = 0"),
     ("capacity_nodes_added", 0, "capacity_nodes_added = 0"),
     ("capacity_lead_time_s", -1, "capacity_lead_time_s = -1"),
-    ("isolate_delay_s", -1, "isolate_delay_s = -1 is not allowed: must be a number >= 0 (s)"),
+    ("isolate_delay_s", -1, "isolate_delay_s = -1 is not allowed: must be a number >= 0 and <= 43200 (s)"),
     ("throttle_delay_s", "soon", "throttle_delay_s = 'soon'"),
     ("timeout_deploy_s", -5, "timeout_deploy_s = -5"),
     ("split_pool_deploy_s", float("nan"), "split_pool_deploy_s = nan"),
