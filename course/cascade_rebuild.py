@@ -37,7 +37,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from cascade_status import status_path, update_notebook_status
+from cascade_status import NOT_FINISHED, status_path, update_notebook_status
 
 __all__ = ["RebuildFromSource", "rebuild"]
 
@@ -185,8 +185,7 @@ class RebuildFromSource(NbGraderPreprocessor):
         for line in repairs:
             self.log.warning("%s/%s/%s: %s", student, assignment, notebook, line)
         update_notebook_status(status, student, assignment, notebook, status="ungraded", stage="sanitized",
-                               repairs=repairs,
-                               reason="autograding did not finish (see the nbgrader log)")
+                               repairs=repairs, reason=NOT_FINISHED)
         return rebuilt, resources
 
     def _source(self, assignment: str, notebook: str) -> NotebookNode:

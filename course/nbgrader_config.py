@@ -11,6 +11,7 @@ Layout (see ``INSTRUCTORS.md``)::
     course/submitted/ autograded/ feedback/ gradebook.db   grading work (git-ignored)
 """
 
+import functools
 import sys
 from pathlib import Path
 
@@ -26,6 +27,7 @@ if str(COURSE) not in sys.path:  # this process only; the grading kernel is not 
 from cascade_feedback import CleanFeedback  # noqa: E402
 from cascade_judge import JudgedExecute  # noqa: E402
 from cascade_rebuild import RebuildFromSource  # noqa: E402
+from cascade_status import start_submission  # noqa: E402
 
 c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
 
@@ -104,6 +106,10 @@ c.Autograde.sanitize_preprocessors = [RebuildFromSource] + [
     step for step in Autograde.class_traits()["sanitize_preprocessors"].default()
 ]
 c.OverwriteCells.add_missing_cells = True
+# Each submission's grading status (graded, or ungraded with the reason) is written beside
+# its autograded folder, as autograded/<student>/<lab>.cascade-grading.json: started here,
+# completed by the rebuild and the executor. Read it for the class summary.
+c.Autograde.pre_convert_hook = functools.partial(start_submission, autograded_dir=str(COURSE / "autograded"))
 
 # -- grading ------------------------------------------------------------------------------
 # nbgrader 0.9.5 gives a test cell zero points as soon as it wrote anything to stderr

@@ -19,9 +19,13 @@ from __future__ import annotations
 import contextvars
 from typing import Any, Callable, TypeVar
 
-__all__ = ["in_notebook", "in_hidden_tests", "active_judge"]
+__all__ = ["in_notebook", "in_hidden_tests", "active_judge", "NotebookDidNotAnswer"]
 
 T = TypeVar("T")
+
+class NotebookDidNotAnswer(Exception):
+    """A test needed the notebook, and the notebook did not answer properly (in the judge)."""
+
 
 _JUDGE: contextvars.ContextVar[Any] = contextvars.ContextVar("cascade_judge", default=None)
 _HIDDEN: contextvars.ContextVar[bool] = contextvars.ContextVar("cascade_hidden", default=False)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Protocol
 
 from . import context, wire
+from .context import NotebookDidNotAnswer
 from .probe import MIME
 
 __all__ = ["Judge", "Verdict", "KernelLink", "KernelFunction", "KernelObject", "NoReply",
@@ -53,10 +54,6 @@ MAX_PRINTED_CHARS = 20_000
 
 class NoReply(Exception):
     """The kernel gave no usable reply (timeout, crash); raised by transports."""
-
-
-class NotebookDidNotAnswer(Exception):
-    """A test needed the notebook, and the notebook did not answer properly."""
 
 
 class Transport(Protocol):

@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .context import in_hidden_tests
+from .context import NotebookDidNotAnswer, in_hidden_tests
 
 __all__ = ["is_number", "check_type", "check_number", "check_close", "check_between",
            "check_equal", "check_choice", "check_raises"]
@@ -143,6 +143,8 @@ def check_raises(error: type[BaseException], what: str, function: Callable[..., 
         function(*args, **kwargs)
     except error:
         return
+    except NotebookDidNotAnswer:
+        raise
     except Exception as other:
         _fail(f"{what} should raise {error.__name__}, but it raised {type(other).__name__}", hint)
     _fail(f"{what} should raise {error.__name__}, but it returned normally", hint)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import json
 import math
 from typing import Any, Callable
@@ -51,6 +52,9 @@ def importable_name(obj: Any) -> tuple[str, str] | None:
     """``(module, qualname)`` if ``obj`` can be found again by importing, else None."""
     module = getattr(obj, "__module__", None)
     qualname = getattr(obj, "__qualname__", None)
+    if inspect.ismethod(obj) and isinstance(obj.__self__, type):  # a classmethod, bound to its class
+        module = obj.__self__.__module__
+        qualname = f"{obj.__self__.__qualname__}.{obj.__name__}"
     if not isinstance(module, str) or not isinstance(qualname, str):
         return None
     if module == "__main__" or "<" in qualname:
@@ -61,7 +65,8 @@ def importable_name(obj: Any) -> tuple[str, str] | None:
             found = getattr(found, part)
     except (ImportError, AttributeError):
         return None
-    return (module, qualname) if found is obj else None
+    same = found is obj or (inspect.ismethod(obj) and found == obj)  # a bound classmethod is new each time
+    return (module, qualname) if same else None
 
 
 def _float(value: float) -> Any:
