@@ -5,8 +5,10 @@ source (hidden tests restored for grading) and every output. :class:`CleanFeedba
 runs before the HTML is written and removes what a learner must not see:
 
 * the hidden-test blocks of test cells (between ``### BEGIN HIDDEN TESTS`` and
-  ``### END HIDDEN TESTS``), like nbgrader's ``ClearHiddenTests`` but without
-  refusing a notebook in which a learner typed the marker into a cell of their own;
+  ``### END HIDDEN TESTS``): it is nbgrader's ``ClearHiddenTests`` (same configurable
+  delimiters), except that it never refuses a notebook (``ClearHiddenTests`` raises on
+  a learner's cell that merely contains the marker text, and then no feedback at all is
+  written for that learner);
 * the outputs of every code cell that is not a test cell. They ran in the learner's
   kernel *after* the judge had sent it hidden inputs (a hidden test calls the
   learner's function on them), so a cell could print them; the learner has those
@@ -21,34 +23,32 @@ from __future__ import annotations
 
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests
 
 __all__ = ["CleanFeedback", "without_hidden_tests"]
 
-BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 
-
-def without_hidden_tests(source: str) -> str:
+def without_hidden_tests(source: str, begin: str = "BEGIN HIDDEN TESTS", end: str = "END HIDDEN TESTS") -> str:
     """``source`` without its hidden-test blocks (an unclosed block runs to the end)."""
     kept, inside = [], False
     for line in source.split("\n"):
-        if BEGIN in line:
+        if begin in line:
             inside = True
-        elif END in line:
+        elif end in line:
             inside = False
         elif not inside:
             kept.append(line)
     return "\n".join(kept)
 
 
-class CleanFeedback(NbGraderPreprocessor):
+class CleanFeedback(ClearHiddenTests):
     """Remove hidden tests and the learner kernel's outputs before feedback is rendered."""
 
     def preprocess_cell(self, cell: NotebookNode, resources: dict, index: int):
         if cell.cell_type != "code":
             return cell, resources
         if utils.is_grade(cell) and not utils.is_solution(cell):
-            cell.source = without_hidden_tests(cell.source)
+            cell.source = without_hidden_tests(cell.source, self.begin_test_delimeter, self.end_test_delimeter)
         else:
             cell.outputs = []
             cell.execution_count = None

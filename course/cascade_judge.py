@@ -94,10 +94,11 @@ class JudgedExecute(Execute):
         started = time.monotonic()
         info = (resources or {}).get("nbgrader", {})
         try:
-            self._trusted = self._trusted_test_sources(info)
+            self._trusted = self._trusted_sources(info)
             setup = [c.source for c in nb.cells
                      if c.cell_type == "code" and utils.is_locked(c) and not utils.is_grade(c)
-                     and c.metadata.get("nbgrader", {}).get("grade_id") in self.setup_cell_ids]
+                     and c.metadata.get("nbgrader", {}).get("grade_id") in self.setup_cell_ids
+                     and self._is_trusted(c)]
             with use_cache_dir(self._cache_folder()), self.setup_kernel():
                 assert self.kc is not None
                 info_msg = self.wait_for_reply(self.kc.kernel_info())
@@ -137,8 +138,8 @@ class JudgedExecute(Execute):
             self._grader_errors.append({"grade_id": gid, "error": verdict.grader_error})
             self.log.error("grader error in test cell %s: %s", gid, verdict.grader_error)
 
-    def _trusted_test_sources(self, info: dict) -> dict[str, str] | None:
-        """The gradebook's source of each test cell (None when there is no gradebook)."""
+    def _trusted_sources(self, info: dict) -> dict[str, str] | None:
+        """The gradebook's source of each cell that is not an answer (None without a gradebook)."""
         if not info.get("db_url"):
             return None
         with Gradebook(info["db_url"]) as gradebook:
@@ -147,11 +148,10 @@ class JudgedExecute(Execute):
             except MissingEntry:
                 return {}
             solutions = {c.name for c in notebook.solution_cells}
-            return {c.name: c.source for c in notebook.source_cells
-                    if c.name not in solutions and c.name in {g.name for g in notebook.grade_cells}}
+            return {c.name: c.source for c in notebook.source_cells if c.name not in solutions}
 
     def _is_trusted(self, cell: NotebookNode) -> bool:
-        """Only a test cell whose source is the gradebook's may run in this process."""
+        """Only code whose source is the gradebook's (a test or setup cell) may run in this process."""
         if self._trusted is None:
             return True
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")

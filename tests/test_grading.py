@@ -134,3 +134,27 @@ def test_a_one_line_check_passes_the_right_answer_and_explains_a_wrong_one(capsy
     assert "max_amplification: the visible checks pass" in capsys.readouterr().out
     with pytest.raises(AssertionError, match=r"max_amplification\(2, layers=5\) = 15 is too low"):
         grading.check("lab0.max_amplification", lambda k, layers=1: (k + 1) * layers)
+
+
+def test_parallel_graders_compute_a_canonical_run_once(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    calls = []
+
+    def slow_run(question):
+        calls.append(question)
+        time.sleep(0.3)
+        return simkit.run("retry-storm", {"horizon_s": 120}, seed=5)
+
+    monkeypatch.setattr(canonical, "_run", slow_run)
+    monkeypatch.setattr(canonical, "_MEMORY", {})
+    monkeypatch.setattr(canonical, "_CACHE_DIR", tmp_path)
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(
+        grading.run_summary("retry-storm", {"horizon_s": 120}, seed=5))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and len(answers) == 3 and answers[0] == answers[1] == answers[2]

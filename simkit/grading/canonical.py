@@ -10,7 +10,8 @@ in memory always, and on disk when a cache folder is set (the judge sets
 ``course/.cascade-cache/``, out of the sandbox's sight). A cache entry is keyed by
 what was asked (scenario, parameters, seed, plan) *and* a fingerprint of the kit's
 source, so changing the kit never serves a stale answer. Writes are atomic (a
-temporary file renamed into place), so parallel graders can share the folder.
+temporary file renamed into place) and locked per question, so parallel graders share
+the folder and each canonical run is computed once.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: parallel graders may compute a run twice, never wrongly
+    fcntl = None
 
 from . import wire
 from .context import in_hidden_tests
@@ -75,22 +81,47 @@ def _cached(kind: str, question: dict, compute: Callable[[], Any]) -> Any:
     if key in _MEMORY:
         return wire.decode(_MEMORY[key])
     path = _CACHE_DIR / f"{kind}-{key[:40]}.json" if _CACHE_DIR else None
-    encoded = None
-    if path is not None and path.is_file():
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-            if stored.get("key") == key_text:
-                encoded = stored["value"]
-        except (OSError, ValueError, KeyError):
-            encoded = None
-    if encoded is None:
-        encoded = wire.encode(compute())
-        if path is not None:
-            _store(path, {"key": key_text, "value": encoded})
+    with _exclusive(path):  # parallel graders: one computes, the others wait and read
+        encoded = _load(path, key_text)
+        if encoded is None:
+            encoded = wire.encode(compute())
+            if path is not None:
+                _store(path, {"key": key_text, "value": encoded})
     if len(_MEMORY) >= _MEMORY_LIMIT:
         _MEMORY.clear()
     _MEMORY[key] = encoded
     return wire.decode(encoded)
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path | None) -> Iterator[None]:
+    """Hold a lock on ``path`` (a ``.lock`` file beside it) across processes, where possible."""
+    if path is None or fcntl is None:
+        yield
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.with_suffix(".lock"), "a")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _load(path: Path | None, key_text: str) -> Any:
+    """The cached answer stored at ``path`` for exactly this question, or None."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        return stored["value"] if stored.get("key") == key_text else None
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _store(path: Path, data: dict) -> None:

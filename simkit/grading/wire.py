@@ -146,10 +146,10 @@ def decode(data: Any, resolve: Callable[[list], Any] | None = None, depth: int =
         return _DECODERS[tag](rest, again, resolve)
     except KeyError:
         raise WireError(f"unknown tag {tag!r}") from None
-    except (TypeError, ValueError, IndexError) as problem:
-        if isinstance(problem, WireError):
-            raise
-        raise WireError(f"malformed {tag!r} data: {problem}") from None
+    except WireError:
+        raise
+    except Exception as problem:  # whatever the data makes a constructor raise: not data we accept
+        raise WireError(f"malformed {tag!r} data: {type(problem).__name__}: {problem}"[:300]) from None
 
 
 def _dtype(text: Any) -> np.dtype:
