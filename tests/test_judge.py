@@ -336,3 +336,13 @@ def test_the_time_budget_of_a_test_cell_is_shared_by_its_probes(judge):
 def test_hidden_lines_cover_the_block_and_its_markers():
     source = "a\n### BEGIN HIDDEN TESTS\nb\nc\n### END HIDDEN TESTS\nd\n"
     assert hidden_lines(source) == {2, 3, 4, 5}
+
+
+def test_kit_functions_are_sent_by_name_classmethods_included():
+    from simkit.grading.checks import lab1
+    from simkit.scenarios import dynamodb_2015 as ddb
+
+    assert wire.importable_name(ddb.run) == ("simkit.scenarios.dynamodb_2015.model", "Model.run")
+    assert wire.importable_name(lab1.renewal_trial) == ("simkit.grading.checks.lab1", "renewal_trial")
+    assert wire.importable_name(lambda: 1) is None
+    assert probe._resolve(["import", "simkit.scenarios.dynamodb_2015.model", "Model.run"]) == ddb.run

@@ -10,7 +10,7 @@ A test cell uses only these names (the lab's setup cell imports ``check`` and
   never show a hidden expected value (:mod:`simkit.grading.values`);
 * ``grading.run_summary / run_result / score_plan / check_plan``: the trusted kit's
   own answers, computed once and cached (:mod:`simkit.grading.canonical`);
-* ``grading.in_notebook(f, *args)``: run ``f`` next to the learner's code (a
+* ``grading.in_notebook(f, *args, **kwargs)``: run ``f`` next to the learner's code (a
   simulation with their plug-in) and get its result back as data
   (:mod:`simkit.grading.context`).
 
@@ -18,6 +18,29 @@ The same cell runs in the learner's kernel (JupyterLab, ``nbgrader validate``) a
 during ``nbgrader autograde``, in the judge outside the kernel, where the learner's
 values arrive as data and the verdict cannot be touched from the notebook
 (:mod:`simkit.grading.judge`).
+
+How to write a hidden test
+--------------------------
+Put it in the test cell, between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN
+TESTS``, after the visible ``check(...)`` line. In the judge, names the cell does not
+define come from the notebook; everything else runs in the grading process. So:
+
+* call the learner's functions and read their values directly (``utilisation(3.0, 1,
+  0.25)``, ``PLAN``): what comes back is data;
+* compare with the kit, not with numbers typed in the cell where the kit can give
+  them: ``grading.run_summary(scenario, params, seed=...)``, ``grading.run_result(...)``,
+  ``grading.check_plan(...)`` (cached, computed here);
+* run anything that needs the learner's code *inside* a simulation, or many calls on
+  one object (a SimPy process, a policy object, a random generator), with
+  ``grading.in_notebook(kit_function, learner_thing, ...)``; the function must be
+  defined at module level in the kit (e.g. ``ddb.run``, or a helper in the lab's
+  check module), and it gets back data; objects it changes come back only if it
+  returns them;
+* fail with the value checks or ``assert cond, "a sentence"``: inside the hidden block
+  the value checks show neither the learner's value nor the expected one, and an error
+  raised by the learner's code is reported by its type only. Do not put values or
+  inputs into your own messages, and do not print: hidden output is dropped;
+* prefix temporary names with ``_`` and keep each test cell self-contained.
 """
 
 from __future__ import annotations
@@ -33,9 +56,4 @@ __all__ = [
     "check_close", "check_between", "check_number", "check_type", "check_equal", "check_choice",
     "check_raises", "is_number",
     "run_summary", "run_result", "score_plan", "check_plan", "plain_plan", "BAND_ORDER",
-    "GradingError",
 ]
-
-
-class GradingError(RuntimeError):
-    """The grader itself could not run (not the learner's fault); the message says why."""
