@@ -11,18 +11,23 @@ Layout (see ``INSTRUCTORS.md``)::
     course/submitted/ autograded/ feedback/ gradebook.db   grading work (git-ignored)
 """
 
+import functools
 import sys
 from pathlib import Path
 
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde
-from nbgrader.preprocessors import OverwriteCells
+from nbgrader.preprocessors import Execute, GetGrades
 
 COURSE = Path(__file__).resolve().parent  # .../course
 REPO = COURSE.parent
 
 if str(COURSE) not in sys.path:  # this process only; the grading kernel is not affected
     sys.path.insert(0, str(COURSE))
-from cascade_nbgrader import RestoreMissingCells  # noqa: E402
+from cascade_feedback import CleanFeedback  # noqa: E402
+from cascade_judge import JudgedExecute  # noqa: E402
+from cascade_rebuild import RebuildFromSource  # noqa: E402
+from cascade_status import start_submission  # noqa: E402
 
 c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
 
@@ -74,17 +79,37 @@ c.Execute.iopub_timeout = 30
 c.Execute.startup_timeout = 120
 # (Execute.allow_errors is fixed to True by nbgrader: a failing cell never stops the run.)
 
-# -- sanitising submissions -------------------------------------------------------------
-# Test cells a learner deleted are put back from the gradebook and graded, right after the
-# cell that precedes them in the source notebook. RestoreMissingCells is nbgrader's
-# OverwriteCells with the placement of missing cells fixed (see cascade_nbgrader.py:
-# 0.9.5 crashes when the cell before a deleted test cell is a locked read-only cell).
-c.OverwriteCells.add_missing_cells = True
-c.RestoreMissingCells.source_notebook = str(SOURCE / "{assignment_id}" / "{notebook_id}.ipynb")
-c.Autograde.sanitize_preprocessors = [
-    RestoreMissingCells if step is OverwriteCells else step
-    for step in Autograde.class_traits()["sanitize_preprocessors"].default()
+# -- judging test cells outside the kernel (cascade_judge.py) ------------------------------
+# JudgedExecute replaces nbgrader's Execute (and takes every c.Execute setting above): answer
+# and locked cells run in the kernel; test cells run in this process on values fetched from
+# the kernel as data, so nothing in the notebook can change a verdict; a cell that ignores
+# the interrupt, or kills its kernel, costs only itself (kernel restarted, earlier cells
+# rerun). Canonical kit runs are cached in course/.cascade-cache/ (git-ignored; keep it
+# out of the sandbox).
+c.Autograde.autograde_preprocessors = [
+    JudgedExecute if step is Execute else step
+    for step in Autograde.class_traits()["autograde_preprocessors"].default()
 ]
+c.JudgedExecute.setup_cell_ids = ["setup"]
+c.JudgedExecute.interrupt_grace_s = 10
+
+# -- sanitising submissions -------------------------------------------------------------
+# Every submission is first rebuilt on the source notebook's cells (cascade_rebuild.py):
+# the lab's own markdown, locked and test cells in the lab's order (deleted, duplicated or
+# retyped ones restored), the learner's answers matched by grade id (the last copy of a
+# duplicated answer is graded), cells the learner added kept as ungraded cells. The repairs
+# go to autograded/<student>/<lab>/.cascade-grading.json (cascade_status.py). nbgrader's
+# own steps then run as usual; with nothing missing after the rebuild, OverwriteCells'
+# add_missing_cells (whose 0.9.5/0.9.6 placement crashes after a locked cell) has no work.
+c.RebuildFromSource.source_notebook = str(SOURCE / "{assignment_id}" / "{notebook_id}.ipynb")
+c.Autograde.sanitize_preprocessors = [RebuildFromSource] + [
+    step for step in Autograde.class_traits()["sanitize_preprocessors"].default()
+]
+c.OverwriteCells.add_missing_cells = True
+# Each submission's grading status (graded, or ungraded with the reason) is written beside
+# its autograded folder, as autograded/<student>/<lab>.cascade-grading.json: started here,
+# completed by the rebuild and the executor. Read it for the class summary.
+c.Autograde.pre_convert_hook = functools.partial(start_submission, autograded_dir=str(COURSE / "autograded"))
 
 # -- grading ------------------------------------------------------------------------------
 # nbgrader 0.9.5 gives a test cell zero points as soon as it wrote anything to stderr
@@ -95,6 +120,12 @@ c.Autograde.sanitize_preprocessors = [
 # built-in IgnorePattern step (after execution, before grades are saved) drops it.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"[\s\S]"  # any stderr text at all
+
+# -- feedback (cascade_feedback.py) --------------------------------------------------------
+# Feedback shows each test cell's visible lines and the judge's verdict, never the hidden
+# tests (removed) nor the outputs of the learner's own cells (their kernel saw hidden
+# inputs while it answered the judge).
+c.GenerateFeedback.preprocessors = [GetGrades, CleanFeedback, CSSHTMLHeaderPreprocessor]
 
 # -- collecting from an LMS (`nbgrader zip_collect <lab>`) --------------------------------
 # Files in course/downloaded/<lab>/archive/ named "<student_id>_<notebook>.ipynb", e.g.

@@ -243,16 +243,10 @@ simkit.commander.engine.Incident.score_card = lambda self: _perfect_card()
 for _name in simkit.scenarios.names():
     simkit.scenario(_name).score_card = lambda self: _perfect_card()
 _grading = simkit.grading
-for _name in ("score_plan", "_call_worker", "_score", "_run_worker", "replay_plan"):
-    if hasattr(_grading, _name):
-        setattr(_grading, _name, _perfect_dict)
-if hasattr(_grading, "_fresh"):
-    _grading._fresh = lambda: _grading
-try:
-    import simkit.grading.worker as _worker
-    _worker.handle = lambda request: {"value": _perfect_dict()}
-except ImportError:
-    pass
+for _name in ("score_plan", "check_plan", "check"):
+    setattr(_grading, _name, _perfect_dict)
+import simkit.grading.canonical as _canonical
+_canonical.score_plan = _canonical.check_plan = _perfect_dict
 subprocess.run = lambda *a, **k: subprocess.CompletedProcess(
     a, 0, stdout=__import__("json").dumps({"value": _perfect_dict()}) + "\\n", stderr="")
 
@@ -261,6 +255,7 @@ grading = types.SimpleNamespace(**{n: getattr(_grading, n) for n in dir(_grading
                                    if not n.startswith("__")})
 grading.check_plan = _perfect_dict
 grading.score_plan = _perfect_dict
+check = lambda *args, **kwargs: None
 
 # the patches are live in this kernel:
 assert simkit.commander.engine.score("anything").score == 100.0
@@ -273,12 +268,11 @@ PATCHES_EXPLAINED = """\
 The 'patched' submission's answer cell (pipeline_helpers.PATCH_CELL), in the kernel:
   (1) replaced simkit.commander.engine.score, Incident.score_card and every scenario
       Model.score_card with functions returning a perfect card;
-  (2) replaced simkit.grading's internals (score_plan, _call_worker, _fresh, worker.handle)
-      and subprocess.run with fakes returning a perfect card;
-  (3) rebound the notebook-level name `grading` to a fake whose check_plan returns a card.
-Grading stays fair only if a commander test cell reaches a fresh grader: e.g. the test cell
-re-imports it (`from simkit import grading`), and check_plan reloads simkit.grading
-(importlib.reload of the module restores every patched name) before scoring in the subprocess."""
+  (2) replaced simkit.grading's functions and subprocess.run with fakes returning a card;
+  (3) rebound the notebook-level names `grading` and `check` to fakes.
+Grading stays fair only if commander test cells never run in that kernel: the judge
+(course/cascade_judge.py) runs them in the grading process, where only the value of PLAN
+comes from the kernel, as data."""
 
 
 def plan_names(source_code: str) -> list[str]:
@@ -426,6 +420,39 @@ def total(grades: list[CellGrade], *, autograded_only: bool = True) -> tuple[flo
 def describe(grades: list[CellGrade]) -> str:
     return "\n".join(f"  {g.notebook}/{g.name}: {g.score:g}/{g.max_score:g}"
                      f"{' (manual)' if g.manual else ''}" for g in grades)
+
+
+def grading_status(run: "PipelineRun", student: str) -> dict[str, Any]:
+    """The judge's status file of ``student``'s submission (course/cascade_status.py)."""
+    import json
+
+    path = run.course / "autograded" / student / f"{run.lab}.cascade-grading.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def hidden_test_lines(source: Lab, release: Lab) -> list[str]:
+    """Distinctive lines of the source's hidden tests (stripped, absent from the release)."""
+    released = "\n".join(c.source for nb in release.values() for c in nb.cells)
+    lines = []
+    for nb in source.values():
+        for cell in nb.cells:
+            inside = False
+            for line in cell.source.splitlines():
+                if "BEGIN HIDDEN TESTS" in line:
+                    inside = True
+                elif "END HIDDEN TESTS" in line:
+                    inside = False
+                elif inside and len(line.strip()) >= 25 and line.strip() not in released:
+                    lines.append(line.strip())
+    return lines
+
+
+def html_text(html: str) -> str:
+    """The visible text of an HTML page (tags, styles and scripts removed, entities decoded)."""
+    import html as html_module
+
+    html = re.sub(r"<(style|script)\b.*?</\1>", "", html, flags=re.S)
+    return html_module.unescape(re.sub(r"<[^>]+>", "", html))
 
 
 # -- the whole pipeline -----------------------------------------------------------------

@@ -6,10 +6,14 @@ zip file, with the course's own ``nbgrader_config.py``. Grades are read from the
 gradebook. The pipeline runs once per lab (a module-scoped fixture); each test checks
 one promise of the course: the solution gets full marks, a blank lab gets nothing,
 deleted tests come back, an endless loop costs only its own cells, patching the kit
-in the kernel earns nothing.
+in the kernel earns nothing, feedback keeps the hidden tests secret. (The judge's
+defences against each in-kernel trick are tested on a tiny lab in
+``test_judge_pipeline.py``.)
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -112,9 +116,11 @@ def test_deleted_test_cells_are_restored_and_graded(pipeline: ph.PipelineRun) ->
         assert got == expected, (
             f"{name}: restored cells are missing or out of place.\nsource order:   {expected}\n"
             f"autograded order: {got}")
-    tests = [c for nb in graded.values() for c in nb.cells if ph.is_test(c)]
-    assert any(ph.NOISE_MARKER in ph.text_of(c) for c in tests), (
-        "the stderr-noise hook did not run in the restored test cells")
+    cells = [c for nb in graded.values() for c in nb.cells]
+    assert any(ph.NOISE_MARKER in ph.text_of(c) for c in cells if not ph.is_test(c)), (
+        "the stderr-noise hook did not run in the kernel")
+    assert not any(ph.NOISE_MARKER in ph.text_of(c) for c in cells if ph.is_test(c)), (
+        "a test cell ran in the kernel: test cells must run in the judge, outside it")
     grades = pipeline.grades("deleted-tests")
     score, maximum = ph.total(grades)
     assert score == maximum, (
@@ -151,6 +157,31 @@ def test_monkeypatched_kit_earns_no_commander_points(pipeline: ph.PipelineRun) -
     assert not cheated, (
         f"a do-nothing plan earned commander points in {pipeline.lab} because its answer cell "
         f"monkeypatched the kernel:\n{ph.describe(cheated)}\n{ph.PATCHES_EXPLAINED}")
+
+
+def test_every_submission_has_a_graded_status(pipeline: ph.PipelineRun) -> None:
+    for student in ("solution", "blank", "partial", "deleted-tests", "patched", "endless-loop"):
+        status = ph.grading_status(pipeline, student)
+        assert status.get("status") == "graded", f"{student}: {status}"
+        for notebook in status["notebooks"].values():
+            assert not notebook["grader_errors"], f"{student}: the grader failed: {notebook['grader_errors']}"
+
+
+def test_feedback_shows_no_hidden_tests_and_no_expected_values(pipeline: ph.PipelineRun) -> None:
+    step = pipeline.steps["feedback"]
+    assert step.returncode == 0, f"generate_feedback failed:\n{step.tail()}"
+    secrets = ph.hidden_test_lines(pipeline.source, pipeline.release)
+    assert secrets, f"{pipeline.lab} has no hidden tests to keep secret"
+    for student in ("blank", "partial"):
+        for name in pipeline.source:
+            html = pipeline.course / "feedback" / student / pipeline.lab / f"{name}.html"
+            text = ph.html_text(html.read_text(encoding="utf-8"))
+            shown = [line for line in secrets if line in text]
+            assert not shown, f"{student}'s feedback shows hidden test source: {shown[:3]}"
+            for message in re.findall(r"a hidden test failed: [^\n]*|during a hidden test[^\n]*", text):
+                without_names = re.sub(r"[A-Za-z_][A-Za-z0-9_]*", "", message)
+                assert not re.search(r"\d", without_names), (
+                    f"{student}'s feedback gives a number in a hidden test's failure: {message!r}")
 
 
 def test_feedback_reports_the_score(pipeline: ph.PipelineRun) -> None:

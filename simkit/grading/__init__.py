@@ -1,199 +1,59 @@
-"""What the labs' test cells call: checks with plain-words feedback, and fair replays.
+"""What the labs' test cells call: one-line visible checks, value checks, canonical runs.
 
-Two rules shape this module:
+A test cell uses only these names (the lab's setup cell imports ``check`` and
+``grading``):
 
-* **Say what is wrong.** Every check raises ``AssertionError`` with a sentence a
-  learner can act on ("membership_size(10, 3) returned 30, expected 40: did you count
-  the base table's partitions as well as the indexes'?"), never a bare ``assert``.
-* **Grade with the canonical kit.** Scores that come from a simulation (a
-  commander plan, a scenario summary) are computed in a *fresh Python subprocess*
-  started in isolated mode (``python -I``: no current directory on the path, no
-  user site-packages), from plain JSON data. A learner who monkeypatches ``simkit``
-  in their kernel, or leaves a ``simkit.py`` beside the notebook, changes nothing
-  in that process. The subprocess machinery is taken from a freshly reloaded copy
-  of this module and of :mod:`subprocess`, so patching them in the kernel does not
-  help either. (Code in the kernel can always patch the interpreter itself; the
-  instructor guide says how to spot a notebook that tries.)
+* ``check("lab0.utilisation", utilisation)``: the visible checks of one exercise
+  (:mod:`simkit.grading.checks`);
+* ``grading.check_close / check_between / check_number / check_type / check_equal /
+  check_choice / check_raises``: value checks whose failures say what is wrong and
+  never show a hidden expected value (:mod:`simkit.grading.values`);
+* ``grading.run_summary / run_result / score_plan / check_plan``: the trusted kit's
+  own answers, computed once and cached (:mod:`simkit.grading.canonical`);
+* ``grading.in_notebook(f, *args, **kwargs)``: run ``f`` next to the learner's code (a
+  simulation with their plug-in) and get its result back as data
+  (:mod:`simkit.grading.context`).
+
+The same cell runs in the learner's kernel (JupyterLab, ``nbgrader validate``) and,
+during ``nbgrader autograde``, in the judge outside the kernel, where the learner's
+values arrive as data and the verdict cannot be touched from the notebook
+(:mod:`simkit.grading.judge`).
+
+How to write a hidden test
+--------------------------
+Put it in the test cell, between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN
+TESTS``, after the visible ``check(...)`` line. In the judge, names the cell does not
+define come from the notebook; everything else runs in the grading process. So:
+
+* call the learner's functions and read their values directly (``utilisation(3.0, 1,
+  0.25)``, ``PLAN``): what comes back is data;
+* compare with the kit, not with numbers typed in the cell where the kit can give
+  them: ``grading.run_summary(scenario, params, seed=...)``, ``grading.run_result(...)``,
+  ``grading.check_plan(...)`` (cached, computed here);
+* run anything that needs the learner's code *inside* a simulation, or many calls on
+  one object (a SimPy process, a policy object, a random generator), with
+  ``grading.in_notebook(kit_function, learner_thing, ...)``; the function must be
+  defined at module level in the kit (e.g. ``ddb.run``, or a helper in the lab's
+  check module), and it gets back data; objects it changes come back only if it
+  returns them;
+* fail with the value checks or ``assert cond, "a sentence"``: inside the hidden block
+  the value checks show neither the learner's value nor the expected one, and an error
+  raised by the learner's code is reported by its type only. Do not put values or
+  inputs into your own messages, and do not print: hidden output is dropped;
+* prefix temporary names with ``_`` and keep each test cell self-contained.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
-import math
-import sys
-from typing import Any, Sequence
+from .canonical import BAND_ORDER, check_plan, plain_plan, run_result, run_summary, score_plan
+from .checks import check
+from .context import in_hidden_tests, in_notebook
+from .values import (check_between, check_choice, check_close, check_equal, check_number,
+                     check_raises, check_type, is_number)
 
 __all__ = [
-    "score_plan",
-    "check_plan",
-    "run_summary",
-    "check_close",
-    "check_type",
-    "check_between",
-    "BAND_ORDER",
-    "GradingError",
+    "check", "in_notebook", "in_hidden_tests",
+    "check_close", "check_between", "check_number", "check_type", "check_equal", "check_choice",
+    "check_raises", "is_number",
+    "run_summary", "run_result", "score_plan", "check_plan", "plain_plan", "BAND_ORDER",
 ]
-
-#: Outcome bands from worst to best (as in :data:`simkit.scenarios.base.BANDS`).
-BAND_ORDER = ("bottom", "low", "middle", "top")
-
-#: Seconds a grading subprocess may take before it is stopped.
-SUBPROCESS_TIMEOUT_S = 120
-
-
-class GradingError(RuntimeError):
-    """The grader itself could not run (not the learner's fault); the message says why."""
-
-
-def _call_worker(request: dict[str, Any]) -> dict[str, Any]:
-    """Run ``python -I -m simkit.grading.worker`` with ``request`` as JSON; return its JSON."""
-    subprocess = importlib.reload(importlib.import_module("subprocess"))  # undo kernel patches
-    try:
-        completed = subprocess.run(
-            [sys.executable, "-I", "-m", "simkit.grading.worker"],
-            input=json.dumps(request),
-            capture_output=True,
-            text=True,
-            timeout=SUBPROCESS_TIMEOUT_S,
-        )
-    except subprocess.TimeoutExpired:
-        raise GradingError(f"the grader took longer than {SUBPROCESS_TIMEOUT_S} s and was stopped") from None
-    if completed.returncode != 0 or not completed.stdout.strip():
-        raise GradingError(f"the grader failed: {completed.stderr.strip()[-2000:]}")
-    reply = json.loads(completed.stdout.strip().splitlines()[-1])
-    if "error" in reply:
-        # A problem with the learner's data (bad action name, bad time): say it plainly.
-        raise AssertionError(reply["error"])
-    return reply["value"]
-
-
-def _plain_plan(plan: Any) -> list:
-    """Turn a plan (Plan, list of tuples, JSON string) into JSON data, or explain why not."""
-    if hasattr(plan, "to_data"):
-        return plan.to_data()
-    if isinstance(plan, str):
-        try:
-            return json.loads(plan)
-        except json.JSONDecodeError:
-            raise AssertionError(
-                "your plan is a string but not valid JSON; write it as a list like "
-                "[(18, \"pause_renewals\"), (20, \"add_capacity\")]"
-            ) from None
-    if not isinstance(plan, (list, tuple)):
-        raise AssertionError(
-            f"your plan should be a list of (time, \"action\") steps, but it is a {type(plan).__name__}"
-        )
-    steps = []
-    for step in plan:
-        if not (isinstance(step, (list, tuple)) and len(step) == 2):
-            raise AssertionError(
-                f"plan step {step!r} should be a pair (time, \"action\"), e.g. (18, \"pause_renewals\")"
-            )
-        at, action = step
-        if not (isinstance(at, str) or (isinstance(at, (int, float)) and not isinstance(at, bool))):
-            raise AssertionError(f"the time of plan step {step!r} should be minutes (a number) or \"HH:MM\"")
-        if not isinstance(action, str):
-            raise AssertionError(f"the action of plan step {step!r} should be a string such as \"pause_renewals\"")
-        if isinstance(at, float) and not math.isfinite(at):
-            raise AssertionError(f"the time of plan step {step!r} should be a finite number of minutes")
-        steps.append([at, action])
-    return steps
-
-
-def score_plan(scenario: str, plan: Any, *, seed: int = 0, params: dict | None = None) -> dict[str, Any]:
-    """Replay ``plan`` on ``scenario`` in a fresh subprocess; return the score card as a dict."""
-    return _fresh()._call_worker(
-        {"verb": "score", "scenario": scenario, "plan": _plain_plan(plan), "seed": seed, "params": params or {}}
-    )
-
-
-def check_plan(
-    scenario: str,
-    plan: Any,
-    *,
-    at_least: str = "middle",
-    seed: int = 0,
-    params: dict | None = None,
-) -> dict[str, Any]:
-    """Assert that ``plan`` reaches band ``at_least`` (or better); return the score card.
-
-    The failure message gives the score, the band, the verdict and the steps the
-    simulation refused, so the learner knows what to change.
-    """
-    if at_least not in BAND_ORDER:
-        raise ValueError(f"at_least = {at_least!r} is not allowed: must be one of {', '.join(BAND_ORDER)}")
-    card = _fresh().score_plan(scenario, plan, seed=seed, params=params)
-    if BAND_ORDER.index(card["band"]) < BAND_ORDER.index(at_least):
-        refused = [f"minute {a['minute']:.4g} {a['action']}: {a['message']}"
-                   for a in card["actions"] if a["status"] in ("refused", "failed")]
-        message = (
-            f"your plan scored {card['score']:.0f}/100 (band '{card['band']}'), but this check needs "
-            f"band '{at_least}' or better. What happened: {card['verdict']}."
-        )
-        if refused:
-            message += " Steps that could not be carried out: " + "; ".join(refused) + "."
-        raise AssertionError(message)
-    return card
-
-
-def run_summary(scenario: str, params: dict | None = None, *, seed: int = 0,
-                plan: Any = None) -> dict[str, Any]:
-    """Run ``scenario`` with ``params`` in a fresh subprocess; return its ``Result.summary``."""
-    request = {"verb": "summary", "scenario": scenario, "params": params or {}, "seed": seed,
-               "plan": _plain_plan(plan) if plan is not None else None}
-    return _fresh()._call_worker(request)
-
-
-def _fresh():
-    """This module, freshly loaded from its file (so kernel-side patches are discarded).
-
-    It is loaded under a private name from the file on disk, not looked up in
-    ``sys.modules``, so replacing ``simkit.grading`` there or rebinding its
-    attributes changes nothing.
-    """
-    import importlib.util as _util
-
-    spec = _util.spec_from_file_location("_simkit_grading_fresh", __file__,
-                                         submodule_search_locations=None)
-    module = _util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# -- value checks with plain-words messages ----------------------------------------------
-
-def check_type(name: str, got: Any, types: type | tuple[type, ...]) -> None:
-    """Assert ``got`` is of ``types`` (booleans are not numbers here)."""
-    types_tuple = types if isinstance(types, tuple) else (types,)
-    numeric = any(t in (int, float) for t in types_tuple)
-    if not isinstance(got, types_tuple) or (numeric and isinstance(got, bool)):
-        wanted = " or ".join(t.__name__ for t in types_tuple)
-        raise AssertionError(f"{name} should be of type {wanted}, but it is {got!r} (of type {type(got).__name__})")
-
-
-def check_close(name: str, got: Any, expected: float, *, rel: float = 0.05, abs_: float = 0.0,
-                hint: str = "") -> None:
-    """Assert ``got`` is within ``rel`` (relative) or ``abs_`` (absolute) of ``expected``."""
-    check_type(name, got, (int, float))
-    if got != got:
-        raise AssertionError(f"{name} is NaN (not a number); {hint}".rstrip("; "))
-    tolerance = max(abs_, rel * abs(expected))
-    if abs(got - expected) > tolerance:
-        direction = "too high" if got > expected else "too low"
-        message = f"{name} = {got:.4g} is {direction}: expected about {expected:.4g} (within {tolerance:.3g})"
-        raise AssertionError(message + (f". Hint: {hint}" if hint else ""))
-
-
-def check_between(name: str, got: Any, low: float, high: float, *, hint: str = "") -> None:
-    """Assert ``low <= got <= high``."""
-    check_type(name, got, (int, float))
-    if not (low <= got <= high):
-        message = f"{name} = {got!r} is outside the expected range [{low:g}, {high:g}]"
-        raise AssertionError(message + (f". Hint: {hint}" if hint else ""))
-
-
-def check_choice(name: str, got: Any, allowed: Sequence[Any]) -> None:
-    """Assert ``got`` is one of ``allowed`` (for multiple-choice answers)."""
-    if got not in allowed:
-        raise AssertionError(f"{name} = {got!r} is not one of the choices: {', '.join(map(repr, allowed))}")
