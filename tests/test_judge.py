@@ -16,14 +16,19 @@ import pytest
 import simkit
 from simkit.grading import judge as judge_module, probe, wire
 from simkit.grading.judge import Judge, KernelFunction, KernelObject, hidden_lines
+from simkit.plan import PlanStep
 from simkit.result import Result
+from simkit.scenarios import get as get_scenario
 from simkit.scenarios import elb_2012 as elb
 
 from judge_helpers import ShellTransport
 
 SETUP = "import math\nimport numpy as np\nfrom simkit import grading\nfrom simkit.grading import check\n"
 
-NOTEBOOK = '''
+#: retry-storm's intended plan as (minute, action): a plan that reaches the top band, whatever the game.
+_INTENDED = [(PlanStep(at, action).minutes(0.0), action) for at, action in get_scenario("retry-storm").intended_plan]
+
+NOTEBOOK = f"INTENDED = {_INTENDED!r}\n" + '''
 import numpy as np
 def double(x):
     return 2 * x
@@ -45,7 +50,7 @@ class Bucket:
 X = np.float64(0.25)
 N = np.int64(7)
 S = {"a", "b"}
-PLAN = [(np.int64(1), "shed_load")]
+PLAN = [(np.float64(minute), action) for minute, action in INTENDED]
 '''
 
 
