@@ -65,9 +65,9 @@ RUBRIC = Rubric(
         Component("damage_fleet_hours", "Customer impact",
                   "load-balancer-hours spent misconfigured, divided by the number of load balancers "
                   "(6.8% of the fleet for 10 h is 0.68)", "fleet-hours", 35, full_at=0.05, zero_at=2.5),
-        Component("resolved", "Back to normal",
-                  "1 if every load balancer was healthy, every record present and no workflow switched "
-                  "off at the end of the run, else 0", "yes/no", 10, full_at=1, zero_at=0),
+        Component.flag("resolved", "Back to normal",
+                       "every load balancer healthy, every record present and no workflow switched off "
+                       "at the end of the run", 10),
         Component("time_to_normal_h", "Time to normal",
                   "hours from the deletion (12:24 PM) until the region is back to normal for good",
                   "h", 30, full_at=2, zero_at=10, none_means="not normal by the end of the run"),
