@@ -15,6 +15,7 @@ prints what the kernel could and could not do; it exits 1 if any guarantee fails
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -86,6 +87,23 @@ print(json.dumps(_report))
 '''
 
 
+@contextlib.contextmanager
+def _kernel_output_discarded():
+    """Send what the kernel process prints itself (its connection banner) to /dev/null."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+        os.dup2(null.fileno(), 2)
+    try:
+        yield
+    finally:
+        for fd, copy in zip((1, 2), saved):
+            os.dup2(copy, fd)
+            os.close(copy)
+
+
 def probe(read: list[str], write: list[str], cwd: Path, port: int = 9,
           timeout: float = 120) -> dict[str, Any]:
     """Run :data:`PROBE` in a sandboxed kernel started in ``cwd`` through nbclient;
@@ -98,7 +116,8 @@ def probe(read: list[str], write: list[str], cwd: Path, port: int = 9,
     client = NotebookClient(nb, kernel_name=KERNEL_NAME, kernel_manager_class=SandboxKernelManager,
                             timeout=timeout, startup_timeout=timeout,
                             resources={"metadata": {"path": str(cwd)}})
-    client.execute()
+    with _kernel_output_discarded():
+        client.execute()
     outputs = nb.cells[0].outputs
     errors = [f"{o.ename}: {o.evalue}" for o in outputs if o.output_type == "error"]
     if errors:
