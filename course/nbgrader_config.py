@@ -114,6 +114,13 @@ c.FileNameCollectorPlugin.named_regexp = (
     r".*/(?P<student_id>[^/_]+)_(?P<file_id>[^/]+\.ipynb)$"
 )
 
+# -- exporting grades (`nbgrader export`, `make grades`) ----------------------------------
+# nbgrader's CSV, plus each submission's status: a submission that could not be graded is
+# exported as "ungraded" with the reason and an empty score, not as 0 (grade_export.py).
+from grade_export import CascadeCsvExport  # noqa: E402
+
+c.ExportApp.plugin_class = CascadeCsvExport
+
 # -- exchange (JupyterHub) ----------------------------------------------------------------
 # Exchange.root is left at nbgrader's default (/srv/nbgrader/exchange); a hub that uses
 # another shared folder sets it in the system-wide nbgrader_config.py (INSTRUCTORS.md).
