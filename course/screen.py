@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebook", type=Path, help="screen this notebook file only")
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
     parser.add_argument("--rules", action="store_true", help="list the rules and exit")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     if args.rules:
         print("\n".join(f"{rule:24} {text}" for rule, text in RULES_AND_READING.items()))
         return 0

@@ -309,7 +309,7 @@ class _Screen(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        self.check_targets([node.target], node.value, node)
+        self.check_targets([node.target], None, node)
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
@@ -321,7 +321,9 @@ class _Screen(ast.NodeVisitor):
         self.generic_visit(node)
 
     def check_targets(self, targets: list[ast.AST], value: ast.AST | None, node: ast.AST) -> None:
-        callable_value = isinstance(value, (ast.Lambda, ast.Name, ast.Attribute, ast.Call))
+        # `abs = fake`, `round = lambda ...`: a function put in a built-in's place (a value
+        # such as `sum = 0` or `max = np.max(x)` only hides the built-in from the learner)
+        callable_value = isinstance(value, (ast.Lambda, ast.Name, ast.Attribute))
         for target in targets:
             for element in ast.walk(target):
                 if isinstance(element, ast.Name) and isinstance(element.ctx, (ast.Store, ast.Del)):
