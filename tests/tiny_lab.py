@@ -130,6 +130,18 @@ def make(root: Path) -> TinyCourse:
     return tiny
 
 
+def copy_course_with(root: Path, lab: str) -> Path:
+    """A course copy in ``root`` holding one of the real labs of solutions/, generated."""
+    shutil.copytree(COURSE, root / "course", ignore=shutil.ignore_patterns(*RUNTIME))
+    shutil.copytree(REPO / "solutions" / lab, root / "solutions" / lab,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    (root / "labs").mkdir()
+    done = run(root / "course", [sys.executable, "-m", "nbgrader", "generate_assignment", lab,
+                                 "--force"], timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return root / "course"
+
+
 def with_answers(release: NotebookNode, **sources: str) -> NotebookNode:
     """The release with the given answer cells (by grade id) replaced."""
     nb = copy.deepcopy(release)
@@ -154,12 +166,13 @@ def env() -> dict[str, str]:
     return environ
 
 
-def run(cwd: Path, command: list[str], timeout: float) -> subprocess.CompletedProcess:
+def run(cwd: Path, command: list[str], timeout: float, **extra_env: str) -> subprocess.CompletedProcess:
     """Run ``command`` in ``cwd``; kill its whole process group if it outlives ``timeout``."""
     scratch = cwd / ".jupyter-test"
     environ = env()
     environ["JUPYTER_CONFIG_DIR"] = str(scratch / "config")
     environ["IPYTHONDIR"] = str(scratch / "ipython")
+    environ.update(extra_env)
     process = subprocess.Popen(command, cwd=cwd, env=environ, text=True, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, start_new_session=True)
     start = time.monotonic()
