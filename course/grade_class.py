@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -98,7 +99,10 @@ def grade(course: Path, lab: str, workers: int, shard: tuple[int, int], timeout_
     release = Release.read(course.parent / "labs" / lab)
     flagged = {s for s in chosen if screen_submission(course, lab, s, release)["findings"]}
 
-    copies = [ws / "workers" / f"worker-{k + 1}.db" for k in range(min(workers, len(chosen)))]
+    # each worker's gradebook lives on local disk (SQLite locking on a shared network
+    # filesystem is unreliable) and only for this run
+    scratch = Path(tempfile.mkdtemp(prefix=f"cascade-grade-{lab}-"))
+    copies = [scratch / f"worker-{k + 1}.db" for k in range(min(workers, len(chosen)))]
     for copy in copies:
         gradebook_merge.snapshot(target, copy)
     graded_by: dict[int, list[str]] = {k + 1: [] for k in range(len(copies))}
@@ -116,14 +120,16 @@ def grade(course: Path, lab: str, workers: int, shard: tuple[int, int], timeout_
         counts["flagged"] += result.student in flagged
         progress.update(counts)
 
-    run_pool(course, lab, chosen, [gradebook_merge.db_url(c) for c in copies], timeout_s,
-             record, ws / "logs")
-    progress.close()
-    for worker, graded in graded_by.items():
-        if graded:
-            gradebook_merge.merge_submissions(copies[worker - 1], target, lab, graded)
-    shutil.rmtree(ws / "workers", ignore_errors=True)
-    write_summary(course, lab, chosen, target, workers=len(copies), shard=shard,
+    try:
+        run_pool(course, lab, chosen, [gradebook_merge.db_url(c) for c in copies], timeout_s,
+                 record, ws / "logs")
+        progress.close()
+        for worker, graded in graded_by.items():
+            if graded:
+                gradebook_merge.merge_submissions(copies[worker - 1], target, lab, graded)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    write_summary(course, lab, chosen, target, workers=len(copies), shard=f"{shard[0]}/{shard[1]}",
                   wall_s=time.monotonic() - start)
     return target
 
@@ -166,8 +172,11 @@ def write_summary(course: Path, lab: str, students: list[str], gradebook: Path, 
         data["wall_s"] = round(run["wall_s"], 1)
     text = format_summary(data)
     ws = workspace(course, lab)
-    write_json(ws / "summary.json", data)
-    (ws / "summary.txt").write_text(text + "\n")
+    name = "summary"
+    if run.get("shard", "1/1") != "1/1":  # shards may run at once on a shared folder
+        name += "-shard-{}-of-{}".format(*run["shard"].split("/"))
+    write_json(ws / f"{name}.json", data)
+    (ws / f"{name}.txt").write_text(text + "\n")
     print(text)
     return data
 

@@ -15,6 +15,7 @@ import io
 import json
 import re
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -108,7 +109,7 @@ def test_make_grade_grades_a_class_in_parallel_and_reports_every_submission(tmp_
         assert tiny.autograded_score(student) == rows[student]["score"]
     assert not (course / "feedback" / "carol").exists()
     assert (course / "grading" / "tiny" / "logs" / "dave.log").read_text().strip()
-    assert not (course / "grading" / "tiny" / "workers").exists(), "worker gradebooks left behind"
+    assert not list(Path(tempfile.gettempdir()).glob("cascade-grade-tiny-*")), "worker gradebooks left behind"
 
     export = tiny.nbgrader("export", "--to=grades.csv")
     assert export.returncode == 0, export.stderr[-2000:]
@@ -131,8 +132,10 @@ def test_shards_graded_apart_merge_into_one_gradebook(tmp_path: Path) -> None:
         tiny.submit(student, nb)
     for shard in ("1/2", "2/2"):
         _grade(tiny, "--workers", "1", "--shard", shard, "--skip-sandbox-check")
-    shards = sorted((tiny.course / "grading" / "tiny" / "shards").glob("*.db"))
-    assert [p.name for p in shards] == ["shard-1-of-2.db", "shard-2-of-2.db"]
+    ws = tiny.course / "grading" / "tiny"
+    assert [p.name for p in sorted((ws / "shards").glob("*.db"))] == ["shard-1-of-2.db", "shard-2-of-2.db"]
+    halves = [json.loads((ws / f"summary-shard-{i}-of-2.json").read_text()) for i in (1, 2)]
+    assert [[r["student"] for r in h["rows"]] for h in halves] == [["ann", "cat"], ["ben", "dan"]]
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(f"sqlite:///{tiny.course / 'gradebook.db'}", "cascade") as gb:
