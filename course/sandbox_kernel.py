@@ -270,11 +270,25 @@ def bwrap_command(connection_file: Path, cwd: Path, limits: Limits, uid: int | N
     return a.args
 
 
+def format_command(command: list[str]) -> str:
+    """The command, one option (with its values) per line, for people to read."""
+    import shlex
+
+    lines: list[list[str]] = [[command[0]]]
+    for arg in command[1:]:
+        prefix = lines[-1][0] in ("--perms", "--size") and len(lines[-1]) == 2
+        if (arg.startswith("--") and not prefix) or arg in ("setpriv", "prlimit") or arg.endswith("/python"):
+            lines.append([])
+        lines[-1].append(arg)
+    return " \\\n    ".join(shlex.join(line) for line in lines)
+
+
 def launch(connection_file: Path, limits: Limits) -> None:
     """Replace this process with the sandboxed kernel (what the kernelspec runs)."""
-    if shutil.which(BWRAP) is None:
-        raise SystemExit(f"{KERNEL_NAME}: bubblewrap is not installed (apt-get install bubblewrap); "
-                         "submissions are never graded outside the sandbox")
+    missing = [tool for tool in (BWRAP, "setpriv", "prlimit") if shutil.which(tool) is None]
+    if missing:
+        raise SystemExit(f"{KERNEL_NAME}: {', '.join(missing)} not installed (apt-get install "
+                         "bubblewrap util-linux); submissions are never graded outside the sandbox")
     connection_file = connection_file.resolve()
     uid = sandbox_uid()
     command = bwrap_command(connection_file, Path.cwd(), limits, uid, kernelspec_dir() / "mplconfig")
@@ -358,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="cascade-kernel-") as folder:
             conn = Path(folder) / "kernel.json"
             conn.write_text(json.dumps({"transport": "ipc", "ip": f"{folder}/ipc"}))
-            print(" \\\n  ".join(bwrap_command(conn, Path.cwd(), limits, sandbox_uid())))
+            print(format_command(bwrap_command(conn, Path.cwd(), limits, sandbox_uid())))
     return 0
 
 

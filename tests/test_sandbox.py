@@ -319,23 +319,32 @@ def _printed(course: Path, student: str, grade_id: str) -> str:
     raise AssertionError(f"no cell {grade_id} in {student}'s autograded notebook")
 
 
-@pytest.mark.slow
 def test_the_reading_and_gradebook_tricks_work_outside_the_sandbox(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Guard for the test above: unsandboxed, these tricks would raise a score."""
-    tiny = tiny_lab.make(tmp_path / "w")
-    here = tiny.course / "autograded" / "x" / "tiny"  # where a kernel would run
+    import nbformat
+
+    solution = tmp_path / "solutions" / "tiny" / "tiny.ipynb"
+    other = tmp_path / "course" / "submitted" / "aaa-honest" / "tiny" / "tiny.ipynb"
+    for path in (solution, other):
+        path.parent.mkdir(parents=True)
+        nbformat.write(tiny_lab.source_notebook(), str(path))
+    gradebook = tmp_path / "course" / "gradebook.db"
+    with sqlite3.connect(gradebook) as db:  # the two tables the trick rewrites
+        db.execute("CREATE TABLE grade (id TEXT, manual_score FLOAT)")
+        db.execute("CREATE TABLE grade_cells (id TEXT, max_score FLOAT)")
+        db.execute("INSERT INTO grade VALUES ('a', NULL)")
+        db.execute("INSERT INTO grade_cells VALUES ('a', 2)")
+    here = tmp_path / "course" / "autograded" / "x" / "tiny"  # where a kernel would run
     here.mkdir(parents=True)
     monkeypatch.chdir(here)  # the gradebook trick also tries relative paths
-    tiny.submit("aaa-honest", tiny_lab.solved(tiny.release))
-    copy = tmp_path / "gradebook-copy.db"
-    shutil.copy(tiny.course / "gradebook.db", copy)
-    paths = {"gradebook": str(copy), "other": str(tiny.course / "submitted" / "aaa-honest" / "tiny" / "tiny.ipynb"),
-             "solution": str(tiny.root / "solutions" / "tiny" / "tiny.ipynb"), "own_autograded": "/nonexistent"}
+    paths = {"gradebook": str(gradebook), "other": str(other), "solution": str(solution),
+             "own_autograded": "/nonexistent"}
     for name in ("solutions", "other"):
         namespace: dict = {}
         exec(TRICKS[name].format(**paths), namespace)  # noqa: S102 -- our own test code
         assert namespace["double"](21) == 42, f"the {name!r} trick does not work unsandboxed"
     exec(TRICKS["gradebook"].format(**paths), {})  # noqa: S102
-    with sqlite3.connect(copy) as db:
-        assert set(db.execute("SELECT max_score FROM grade_cells").fetchall()) == {(0,)}
+    with sqlite3.connect(gradebook) as db:
+        assert db.execute("SELECT manual_score FROM grade").fetchall() == [(100,)]
+        assert db.execute("SELECT max_score FROM grade_cells").fetchall() == [(0,)]
