@@ -115,7 +115,6 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float, subprocess.Compl
 # -- kernel start-up ----------------------------------------------------------------------------
 
 async def _first_reply_s(kernel: str) -> float:
-    sys.path.insert(0, str(COURSE))
     from jupyter_client.manager import AsyncKernelManager
     from sandbox_manager import SandboxKernelManager
 
@@ -138,10 +137,14 @@ async def _first_reply_s(kernel: str) -> float:
 
 
 def kernel_startup(repeats: int) -> dict[str, list[float]]:
+    sys.path.insert(0, str(COURSE))
+    from sandbox_manager import kernel_output_discarded
+
     times: dict[str, list[float]] = {"python3": [], "cascade-sandbox": []}
-    for _ in range(repeats + 1):  # the first round warms the disk cache and is dropped
-        for kernel in times:
-            times[kernel].append(asyncio.run(_first_reply_s(kernel)))
+    with kernel_output_discarded():  # the kernels' own banners
+        for _ in range(repeats + 1):  # the first round warms the disk cache and is dropped
+            for kernel in times:
+                times[kernel].append(asyncio.run(_first_reply_s(kernel)))
     return {kernel: t[1:] for kernel, t in times.items()}
 
 

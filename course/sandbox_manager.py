@@ -88,7 +88,7 @@ print(json.dumps(_report))
 
 
 @contextlib.contextmanager
-def _kernel_output_discarded():
+def kernel_output_discarded():
     """Send what the kernel process prints itself (its connection banner) to /dev/null."""
     sys.stdout.flush()
     sys.stderr.flush()
@@ -116,7 +116,7 @@ def probe(read: list[str], write: list[str], cwd: Path, port: int = 9,
     client = NotebookClient(nb, kernel_name=KERNEL_NAME, kernel_manager_class=SandboxKernelManager,
                             timeout=timeout, startup_timeout=timeout,
                             resources={"metadata": {"path": str(cwd)}})
-    with _kernel_output_discarded():
+    with kernel_output_discarded():
         client.execute()
     outputs = nb.cells[0].outputs
     errors = [f"{o.ename}: {o.evalue}" for o in outputs if o.output_type == "error"]

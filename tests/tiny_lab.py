@@ -8,13 +8,17 @@ all) and test cells that call the kit's grader, as the real labs do:
 ========================  ======  ====================================================
 cell (grade id)           points  content
 ========================  ======  ====================================================
-``setup``                 locked  ``from simkit import grading``
+``setup``                 locked  ``from simkit import grading``; reads ``factor.txt``
 ``double``                answer  ``def double(x)``
 ``test_double``           2       visible and hidden checks of ``double``
 ``triple``                answer  ``def triple(x)``
 ``test_triple``           2       visible and hidden checks of ``triple``
 ``essay``                 1       a written answer (manually graded)
 ========================  ======  ====================================================
+
+``factor.txt``, a data file beside the notebook, holds the 2 of ``double``: the setup cell
+reads it, so a sandbox that hid a submission's own data files would cost honest students
+their points.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ ANSWERS = {
     "triple": "def triple(x):\n    ### BEGIN SOLUTION\n    return 3 * x\n    ### END SOLUTION\n",
 }
 TESTS = {
-    "test_double": ('grading.check_close("double(2)", double(2), 4, rel=1e-9)\n'
+    "test_double": ('grading.check_close("double(2)", double(2), 2 * FACTOR, rel=1e-9)\n'
                     "### BEGIN HIDDEN TESTS\n"
                     'grading.check_close("double(21)", double(21), 42, rel=1e-9)\n'
                     "### END HIDDEN TESTS\n"),
@@ -70,7 +74,8 @@ def source_notebook() -> NotebookNode:
     """The lab's source notebook (solutions and hidden tests)."""
     cells = [
         _cell("markdown", "intro", "# Tiny lab\nTwo small functions.", locked=True),
-        _cell("code", "setup", "from simkit import grading", locked=True),
+        _cell("code", "setup", 'from simkit import grading\nFACTOR = int(open("factor.txt").read())',
+              locked=True),
         _cell("code", "double", ANSWERS["double"], solution=True),
         _cell("code", "test_double", TESTS["test_double"], grade=True, locked=True, points=2),
         _cell("code", "triple", ANSWERS["triple"], solution=True),
@@ -124,6 +129,7 @@ def make(root: Path) -> TinyCourse:
     (root / "solutions" / LAB).mkdir(parents=True)
     (root / "labs").mkdir()
     nbformat.write(source_notebook(), str(root / "solutions" / LAB / f"{LAB}.ipynb"))
+    (root / "solutions" / LAB / "factor.txt").write_text("2\n")
     tiny = TinyCourse(root)
     done = tiny.nbgrader("generate_assignment", LAB, "--force")
     assert done.returncode == 0, done.stderr[-3000:]
