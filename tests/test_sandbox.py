@@ -178,7 +178,9 @@ for _path in [{gradebook!r}, "gradebook.db", "../../../gradebook.db"]:
 ''',
     "kitpatch": '''
 import simkit.grading, json, os, sys, site
-_noop = "\\ndef check_close(*a, **k):\\n    return None\\n"
+# (a cheater would write a no-op grader; a harmless comment keeps a broken sandbox from
+# breaking this checkout: the test compares the files' hashes either way)
+_noop = "\\n# written from a sandboxed kernel by tests/test_sandbox.py: remove this line\\n"
 for _path in [simkit.grading.__file__, json.__file__,
               os.path.join(site.getsitepackages()[0], "zz_cascade_cheat.pth"),
               os.path.join(sys.prefix, "lib", "sitecustomize.py")]:
@@ -348,3 +350,34 @@ def test_the_reading_and_gradebook_tricks_work_outside_the_sandbox(
     with sqlite3.connect(gradebook) as db:
         assert db.execute("SELECT manual_score FROM grade").fetchall() == [(100,)]
         assert db.execute("SELECT max_score FROM grade_cells").fetchall() == [(0,)]
+
+
+def test_autograde_runs_submissions_in_the_sandbox_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The course config makes every Execute step of autograde (nbgrader's, or a subclass
+    listed in Autograde.autograde_preprocessors) use the sandbox kernel and its manager.
+
+    nbgrader's Execute passes AsyncKernelManager to its constructor; the configured manager
+    takes over when nbconvert's preprocess() re-initialises the client from the config,
+    which is the moment the kernel is started. An executor that starts kernels another way
+    must set both itself: this test and the cheating test above then tell."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbgrader.apps.baseapp import NbGrader
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
+
+    import sandbox_manager
+
+    monkeypatch.chdir(REPO / "course")
+    monkeypatch.setattr(sys, "argv", ["nbgrader"])
+    app = NbGrader()
+    app.initialize([])
+    converter = Autograde(coursedir=app.coursedir, parent=app)
+    executors = [step for step in converter.autograde_preprocessors
+                 if isinstance(step, type) and issubclass(step, Execute)]
+    assert executors, "autograde has no Execute step"
+    for step in executors:
+        executor = step(parent=converter)
+        NotebookClient.__init__(executor, nbformat.v4.new_notebook(), None)  # as preprocess() does
+        assert executor.kernel_name == sandbox_kernel.KERNEL_NAME, step
+        assert issubclass(executor.kernel_manager_class, sandbox_manager.SandboxKernelManager), step
