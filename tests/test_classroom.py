@@ -58,6 +58,7 @@ def _answered(fetched: Path) -> None:
 
 @pytest.mark.slow
 def test_release_fetch_submit_collect_grade_feedback(tmp_path: Path) -> None:
+    tiny_lab.require_sandbox()
     course = tiny_lab.make(tmp_path / "w").course
     exchange = tmp_path / "exchange"
     exchange.mkdir()

@@ -80,6 +80,7 @@ def _class(tiny: tiny_lab.TinyCourse) -> None:
 
 @pytest.mark.slow
 def test_make_grade_grades_a_class_in_parallel_and_reports_every_submission(tmp_path: Path) -> None:
+    tiny_lab.require_sandbox()
     tiny = tiny_lab.make(tmp_path / "w")
     _class(tiny)
     done = _grade(tiny, "--workers", "2", "--timeout", str(LIMIT_S))
@@ -125,6 +126,7 @@ def test_make_grade_grades_a_class_in_parallel_and_reports_every_submission(tmp_
 
 @pytest.mark.slow
 def test_shards_graded_apart_merge_into_one_gradebook(tmp_path: Path) -> None:
+    tiny_lab.require_sandbox()
     tiny = tiny_lab.make(tmp_path / "w")
     release = tiny.release
     for student, nb in (("ann", tiny_lab.solved(release)), ("ben", tiny_lab.solved(release, "triple")),

@@ -36,18 +36,6 @@ import sandbox_kernel  # noqa: E402
 REPO = tiny_lab.REPO
 
 
-def require_bwrap() -> None:
-    missing = [tool for tool in ("bwrap", "setpriv", "prlimit") if shutil.which(tool) is None]
-    if missing:
-        message = f"{', '.join(missing)} not installed (apt-get install bubblewrap util-linux)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but the sandbox cannot run: {message}")
-        pytest.skip(message)
-    if not (sandbox_kernel.kernelspec_dir() / "kernel.json").exists():
-        pytest.fail("the cascade-sandbox kernelspec is not installed: make venv "
-                    "(or python course/sandbox_kernel.py install)")
-
-
 # -- the command line ------------------------------------------------------------------------
 
 def _connection(folder: Path, transport: str = "ipc") -> Path:
@@ -131,7 +119,7 @@ def test_the_kernelspec_runs_the_launcher_and_interrupts_by_message() -> None:
 # -- one real sandboxed kernel ----------------------------------------------------------------
 
 def test_a_sandboxed_kernel_reads_no_secret_writes_nothing_and_has_no_network(tmp_path: Path) -> None:
-    require_bwrap()
+    tiny_lab.require_sandbox()
     import sandbox_manager
 
     secret = tmp_path / "gradebook.db"
@@ -260,7 +248,7 @@ def _lab_tables(gradebook: Path) -> list:
 
 @pytest.mark.slow
 def test_cheating_submissions_gain_nothing_and_touch_nothing(tmp_path: Path) -> None:
-    require_bwrap()
+    tiny_lab.require_sandbox()
     tiny = tiny_lab.make(tmp_path / "w")
     course = tiny.course
     release = tiny.release
