@@ -30,6 +30,7 @@ def _jupyter(*args: str) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
 
 
+@pytest.mark.slow  # `jupyter labextension list` takes 10-30 s
 def test_the_nbgrader_lab_extension_loads_in_this_jupyterlab() -> None:
     listing = _jupyter("labextension", "list")
     assert re.search(r"@jupyter/nbgrader v0\.9\.6 enabled\s+OK", listing), listing
