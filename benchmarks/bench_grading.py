@@ -227,11 +227,11 @@ def run_class(lab: str, count: int, workers: int, keep: Path | None) -> list[lis
                                  serial_course)
         serial_graded = graded_count(serial_course, lab)
     return [
-        [f"make grade, {workers} workers (+ feedback)", p_wall, p_cpu / count, summary["graded"],
-         summary["flagged"]],
-        ["serial nbgrader autograde", a_wall, a_cpu / count, serial_graded, "-"],
+        [f"make grade, {workers} workers (+ feedback)", p_wall, p_cpu / count, p_cpu / p_wall,
+         summary["graded"], summary["flagged"]],
+        ["serial nbgrader autograde", a_wall, a_cpu / count, a_cpu / a_wall, serial_graded, "-"],
         ["serial autograde + generate_feedback", a_wall + f_wall, (a_cpu + f_cpu) / count,
-         serial_graded, "-"],
+         (a_cpu + f_cpu) / (a_wall + f_wall), serial_graded, "-"],
     ]
 
 
@@ -254,9 +254,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.kernel_only:
         return 0
 
+    load_before = os.getloadavg()[0]
     rows = run_class(args.lab, args.count, args.workers, args.keep)
-    print(f"\n{args.count} synthetic {args.lab} submissions ({', '.join(KINDS)}, a quarter each)")
-    print(table(["run", "wall s", "CPU s / submission", "graded", "flagged"], rows))
+    print(f"\n{args.count} synthetic {args.lab} submissions ({', '.join(KINDS)}, a quarter each); "
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
+    print(table(["run", "wall s", "CPU s / submission", "cores used", "graded", "flagged"], rows))
+    print("(cores used = CPU / wall: well below the worker count means other work had the machine,"
+          " and the speed-up says little)")
     speedup_autograde = rows[1][1] / rows[0][1]
     speedup_with_feedback = rows[2][1] / rows[0][1]
     projected_200 = rows[0][1] * 200 / args.count
