@@ -53,9 +53,12 @@ def reason_from_log(text: str) -> str:
     for pattern, reason in KNOWN_FAILURES:
         if re.search(pattern, text):
             return reason
-    errors = [line.strip() for line in text.splitlines()
-              if re.match(r"\s*(\[ERROR\]|[A-Za-z_.]*(Error|Exception)\b)", line)]
-    last = errors[-1] if errors else "nbgrader reported a failure"
+    exceptions = [m.group(1).strip() for m in re.finditer(
+        r"^\s*((?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception|Exit)\b.*)$", text, re.M)
+        if "NbGraderException" not in m.group(1)]
+    errors = [line[len("[ERROR]"):].strip() for line in text.splitlines() if line.startswith("[ERROR]")
+              and "There was an error processing" not in line and "Please see" not in line]
+    last = (exceptions or errors or ["nbgrader reported a failure"])[-1]
     return f"nbgrader could not grade it: {last[:200]}"
 
 

@@ -46,7 +46,11 @@ def test_shards_split_the_class_the_same_way_everywhere() -> None:
 def test_reasons_are_one_readable_line() -> None:
     assert "kernel died" in reason_from_log("[ERROR] ...\nnbclient.exceptions.DeadKernelError: Kernel died")
     assert reason_from_log("[WARNING] Attribute 'x' already exists\n[ERROR] KeyError: 'cells'") == (
-        "nbgrader could not grade it: [ERROR] KeyError: 'cells'")
+        "nbgrader could not grade it: KeyError: 'cells'")
+    traceback = ("[ERROR] There was an error processing assignment: x\n[ERROR] Traceback ...\n"
+                 "    KeyError: 'grade_id'\n[ERROR] Please see the the above traceback\n"
+                 "nbgrader.converters.base.NbGraderException: Please see the above traceback\n")
+    assert reason_from_log(traceback) == "nbgrader could not grade it: KeyError: 'grade_id'"
     assert "not a readable notebook" in reason_from_log("NotJSONError: Notebook does not appear to be JSON")
 
 
