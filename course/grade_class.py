@@ -123,12 +123,14 @@ def grade(course: Path, lab: str, workers: int, shard: tuple[int, int], timeout_
     try:
         run_pool(course, lab, chosen, [gradebook_merge.db_url(c) for c in copies], timeout_s,
                  record, ws / "logs")
+    finally:  # even after Ctrl-C, keep what was graded: the status files already say so
         progress.close()
-        for worker, graded in graded_by.items():
-            if graded:
-                gradebook_merge.merge_submissions(copies[worker - 1], target, lab, graded)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            for worker, graded in graded_by.items():
+                if graded:
+                    gradebook_merge.merge_submissions(copies[worker - 1], target, lab, graded)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     write_summary(course, lab, chosen, target, workers=len(copies), shard=f"{shard[0]}/{shard[1]}",
                   wall_s=time.monotonic() - start)
     return target

@@ -30,7 +30,7 @@ from progress import Progress  # noqa: E402
 
 SCRIPT = tiny_lab.COURSE / "grade_class.py"
 HANG = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"
-LIMIT_S = 45
+LIMIT_S = 30
 
 
 def test_shards_split_the_class_the_same_way_everywhere() -> None:
