@@ -54,8 +54,17 @@ if _UNSAFE:
     )
 
 # -- executing submissions --------------------------------------------------------------
-# Every lab runs on the standard python3 kernel (the interpreter running nbgrader).
-c.ExecutePreprocessor.kernel_name = "python3"
+# Every submission runs in the sandboxed kernel `cascade-sandbox` (sandbox_kernel.py, under
+# Debian's bubblewrap: no network, nothing of the host but the Python environment, the kit
+# and the submission's own data files, writes thrown away, bounded memory, processes and
+# CPU; INSTRUCTORS.md section 5 lists exactly what it guarantees). `make venv` installs its
+# kernelspec into the venv. That kernel has no network, so nbgrader talks to it over Unix
+# sockets in a private folder: SandboxKernelManager. Setting Execute covers every subclass
+# of nbgrader's Execute step. (nbgrader validate, run in course/, uses the sandbox too.)
+from sandbox_manager import SandboxKernelManager  # noqa: E402
+
+c.Execute.kernel_name = "cascade-sandbox"
+c.Execute.kernel_manager_class = SandboxKernelManager
 # A cell may run at most this long; an infinite loop is interrupted, the cell gets a
 # CellTimeoutError output (so it scores zero) and the rest of the notebook still runs.
 # nbgrader's Execute subclasses nbconvert's ExecutePreprocessor: set both, so the value
@@ -135,6 +144,13 @@ c.GenerateFeedback.preprocessors = [GetGrades, CleanFeedback, CSSHTMLHeaderPrepr
 c.FileNameCollectorPlugin.named_regexp = (
     r".*/(?P<student_id>[^/_]+)_(?P<file_id>[^/]+\.ipynb)$"
 )
+
+# -- exporting grades (`nbgrader export`, `make grades`) ----------------------------------
+# nbgrader's CSV, plus each submission's status: a submission that could not be graded is
+# exported as "ungraded" with the reason and an empty score, not as 0 (grade_export.py).
+from grade_export import CascadeCsvExport  # noqa: E402
+
+c.ExportApp.plugin_class = CascadeCsvExport
 
 # -- exchange (JupyterHub) ----------------------------------------------------------------
 # Exchange.root is left at nbgrader's default (/srv/nbgrader/exchange); a hub that uses

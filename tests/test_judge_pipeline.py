@@ -1,6 +1,6 @@
 """The judge inside the real nbgrader pipeline, on a tiny lab: tricks, mangled notebooks, feedback.
 
-One throwaway course holds ``lab9-tiny`` (:mod:`tiny_lab`). Honest students are graded
+One throwaway course holds ``lab9-tiny`` (:mod:`tiny_judge_lab`). Honest students are graded
 alone first, then again in one ``nbgrader autograde`` run together with submissions
 that try every in-kernel trick; then mangled notebooks; then feedback. Each trick
 submission is an honest *partial* submission (``double`` solved: 2 points) plus the
@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 import pipeline_helpers as ph
-import tiny_lab as tl
+import tiny_judge_lab as tl
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 import pipeline_helpers as ph
-import tiny_lab as tl
+import tiny_judge_lab as tl
 
 sys.path.insert(0, str(ph.COURSE))
 from cascade_rebuild import rebuild  # noqa: E402

@@ -1,101 +1,207 @@
-"""A tiny lab built in the tests, so the judge's pipeline promises can be checked in seconds.
+"""A tiny synthetic lab in a throwaway copy of the course, for grading-machinery tests.
 
-``lab9-tiny`` has a setup cell, three answers with their test cells (visible checks
-and hidden tests; one hidden test compares with a canonical kit run) and a written
-answer. :func:`make_tiny_course` writes it into a throwaway copy of the course, with
-the course's own ``nbgrader_config.py``, and generates its release.
+The real labs take 10-40 s per submission; the sandbox, the screen and ``make grade`` are
+about *how* a submission is run, so their tests use a lab of two answer cells that grades
+in a second or two, with the course's own ``nbgrader_config.py`` (sandboxed kernel and
+all) and test cells that call the kit's grader, as the real labs do:
+
+========================  ======  ====================================================
+cell (grade id)           points  content
+========================  ======  ====================================================
+``setup``                 locked  ``from simkit import grading``; reads ``factor.txt``
+``double``                answer  ``def double(x)``
+``test_double``           2       visible and hidden checks of ``double``
+``triple``                answer  ``def triple(x)``
+``test_triple``           2       visible and hidden checks of ``triple``
+``essay``                 1       a written answer (manually graded)
+========================  ======  ====================================================
+
+``factor.txt``, a data file beside the notebook, holds the 2 of ``double``: the setup cell
+reads it, so a sandbox that hid a submission's own data files would cost honest students
+their points.
 """
 
 from __future__ import annotations
 
 import copy
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-import pipeline_helpers as ph
+REPO = Path(__file__).resolve().parents[1]
+COURSE = REPO / "course"
+LAB = "tiny"
+COURSE_ID = "cascade"
+RUNTIME = ("submitted", "autograded", "feedback", "release", "downloaded", "grading", "gradebook.db",
+           "gradebook.db-journal", ".nbgrader.log", "__pycache__", "*.pyc", ".ipynb_checkpoints",
+           "*.csv", "exchange")
 
-LAB = "lab9-tiny"
+ANSWERS = {
+    "double": "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n",
+    "triple": "def triple(x):\n    ### BEGIN SOLUTION\n    return 3 * x\n    ### END SOLUTION\n",
+}
+TESTS = {
+    "test_double": ('grading.check_close("double(2)", double(2), 2 * FACTOR, rel=1e-9)\n'
+                    "### BEGIN HIDDEN TESTS\n"
+                    'grading.check_close("double(21)", double(21), 42, rel=1e-9)\n'
+                    "### END HIDDEN TESTS\n"),
+    "test_triple": ('grading.check_close("triple(2)", triple(2), 6, rel=1e-9)\n'
+                    "### BEGIN HIDDEN TESTS\n"
+                    'grading.check_close("triple(7)", triple(7), 21, rel=1e-9)\n'
+                    "### END HIDDEN TESTS\n"),
+}
+POINTS = {"test_double": 2, "test_triple": 2}
+AUTOGRADED_MAX = 4
 
-#: the canonical run the hidden test of ANSWER compares with
-ANSWER_RUN = ("retry-storm", {"horizon_s": 120}, 0)
 
-HIDDEN_DOUBLE = 'grading.check_close("double on other inputs", double(21.5), 43.0, rel=1e-9)'
-HIDDEN_ANSWER = ('grading.check_close("ANSWER", ANSWER, grading.run_summary("retry-storm", {"horizon_s": 120}, '
-                 'seed=0)["wasted_share"], rel=1e-6)')
-HIDDEN_COUNT = 'assert count_up(5) == [0, 1, 2, 3, 4], "count_up is not right for other lengths"'
-
-
-def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
-          points: float | None = None) -> dict:
-    m = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
-         "solution": solution, "task": False}
-    if points is not None:
-        m["points"] = points
-    return {"nbgrader": m}
+def _cell(kind: str, grade_id: str, source: str, **nbgrader) -> NotebookNode:
+    make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+    cell = make(source)
+    cell.metadata["nbgrader"] = {"grade_id": grade_id, "schema_version": 3, "grade": False,
+                                 "solution": False, "locked": False, **nbgrader}
+    return cell
 
 
 def source_notebook() -> NotebookNode:
-    code, md = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
+    """The lab's source notebook (solutions and hidden tests)."""
     cells = [
-        md("# A tiny lab\n\nDouble a number, read a run, count.", metadata=_meta("intro", locked=True)),
-        code("import math\n\nimport simkit\nfrom simkit import grading\nfrom simkit.grading import check",
-             metadata=_meta("setup", locked=True)),
-        code("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
-             metadata=_meta("double", solution=True)),
-        code('# Checks double (2 points).\ngrading.check_close("double(2)", double(2), 4, show_expected=True)\n'
-             f"### BEGIN HIDDEN TESTS\n{HIDDEN_DOUBLE}\n### END HIDDEN TESTS\nprint(\"double: fine\")",
-             metadata=_meta("test_double", grade=True, locked=True, points=2)),
-        code('### BEGIN SOLUTION\nANSWER = simkit.run("retry-storm", {"horizon_s": 120}, seed=0).summary["wasted_share"]\n'
-             "### END SOLUTION", metadata=_meta("answer", solution=True)),
-        code('# Checks ANSWER (1 point).\ngrading.check_between("ANSWER", ANSWER, 0.0, 1.0)\n'
-             f"### BEGIN HIDDEN TESTS\n{HIDDEN_ANSWER}\n### END HIDDEN TESTS",
-             metadata=_meta("test_answer", grade=True, locked=True, points=1)),
-        code("def count_up(n):\n    ### BEGIN SOLUTION\n    return list(range(n))\n    ### END SOLUTION",
-             metadata=_meta("count", solution=True)),
-        code('# Checks count_up (1 point).\nassert count_up(3) == [0, 1, 2], "count_up(3) should be [0, 1, 2]"\n'
-             f"### BEGIN HIDDEN TESTS\n{HIDDEN_COUNT}\n### END HIDDEN TESTS",
-             metadata=_meta("test_count", grade=True, locked=True, points=1)),
-        md("YOUR ANSWER HERE", metadata=_meta("written", grade=True, solution=True, points=1)),
+        _cell("markdown", "intro", "# Tiny lab\nTwo small functions.", locked=True),
+        _cell("code", "setup", 'from simkit import grading\nFACTOR = int(open("factor.txt").read())',
+              locked=True),
+        _cell("code", "double", ANSWERS["double"], solution=True),
+        _cell("code", "test_double", TESTS["test_double"], grade=True, locked=True, points=2),
+        _cell("code", "triple", ANSWERS["triple"], solution=True),
+        _cell("code", "test_triple", TESTS["test_triple"], grade=True, locked=True, points=2),
+        _cell("markdown", "essay", "YOUR ANSWER HERE", solution=True, grade=True, points=1),
     ]
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
 
 
-def make_tiny_course(workdir: Path) -> tuple[Path, NotebookNode, NotebookNode]:
-    """A course copy holding only the tiny lab, generated; (course, source, release)."""
-    course = ph.make_course_copy(workdir, [])
-    folder = workdir / "solutions" / LAB
-    folder.mkdir(parents=True)
-    source = source_notebook()
-    nbformat.write(source, str(folder / f"{LAB}.ipynb"))
-    step = ph.run_nbgrader(course, "generate_assignment", LAB, "--force")
-    assert step.returncode == 0, step.tail()
-    release = ph.read_nb(workdir / "labs" / LAB / f"{LAB}.ipynb")
-    return course, source, release
+@dataclass
+class TinyCourse:
+    """A course copy holding the tiny lab, generated and ready for submissions."""
+
+    root: Path  # the folder holding course/, solutions/, labs/
+
+    @property
+    def course(self) -> Path:
+        return self.root / "course"
+
+    @property
+    def release(self) -> NotebookNode:
+        return nbformat.read(str(self.root / "labs" / LAB / f"{LAB}.ipynb"), as_version=4)
+
+    def submit(self, student: str, nb: NotebookNode) -> Path:
+        folder = self.course / "submitted" / student / LAB
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{LAB}.ipynb"
+        nbformat.write(nb, str(path))
+        return path
+
+    def nbgrader(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        return run(self.course, [sys.executable, "-m", "nbgrader", *args], timeout)
+
+    def grades(self, student: str) -> dict[str, tuple[float, float | None]]:
+        """grade id -> (score, manual score) of ``student``'s submission."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{self.course / 'gradebook.db'}", COURSE_ID) as gb:
+            sub = gb.find_submission(LAB, student)
+            return {g.name: (float(g.score), g.manual_score) for nb in sub.notebooks for g in nb.grades}
+
+    def autograded_score(self, student: str) -> float:
+        return sum(score for name, (score, _) in self.grades(student).items() if name in POINTS)
 
 
-def cell(nb: NotebookNode, grade_id: str) -> NotebookNode:
-    return next(c for c in nb.cells if ph.grade_id(c) == grade_id)
+def make(root: Path) -> TinyCourse:
+    """Copy course/ (without grading data) into ``root`` with the tiny lab; generate it."""
+    shutil.copytree(COURSE, root / "course", ignore=shutil.ignore_patterns(*RUNTIME))
+    (root / "solutions" / LAB).mkdir(parents=True)
+    (root / "labs").mkdir()
+    nbformat.write(source_notebook(), str(root / "solutions" / LAB / f"{LAB}.ipynb"))
+    (root / "solutions" / LAB / "factor.txt").write_text("2\n")
+    tiny = TinyCourse(root)
+    done = tiny.nbgrader("generate_assignment", LAB, "--force")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return tiny
 
 
-def with_answers(nb: NotebookNode, source: NotebookNode, *grade_ids: str) -> NotebookNode:
-    """A copy of ``nb`` whose answer cells ``grade_ids`` hold the solution."""
-    nb = copy.deepcopy(nb)
-    for gid in grade_ids:
-        cell(nb, gid).source = cell(source, gid).source
+def copy_course_with(root: Path, lab: str) -> Path:
+    """A course copy in ``root`` holding one of the real labs of solutions/, generated."""
+    shutil.copytree(COURSE, root / "course", ignore=shutil.ignore_patterns(*RUNTIME))
+    shutil.copytree(REPO / "solutions" / lab, root / "solutions" / lab,
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    (root / "labs").mkdir()
+    done = run(root / "course", [sys.executable, "-m", "nbgrader", "generate_assignment", lab,
+                                 "--force"], timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return root / "course"
+
+
+def with_answers(release: NotebookNode, **sources: str) -> NotebookNode:
+    """The release with the given answer cells (by grade id) replaced."""
+    nb = copy.deepcopy(release)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in sources:
+            cell.source = sources[grade_id]
     return nb
 
 
-def insert_after(nb: NotebookNode, grade_id: str, code: str) -> NotebookNode:
-    """A copy of ``nb`` with a new (learner-added) code cell right after cell ``grade_id``."""
-    nb = copy.deepcopy(nb)
-    index = next(i for i, c in enumerate(nb.cells) if ph.grade_id(c) == grade_id)
-    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(code))
-    return nb
+def solved(release: NotebookNode, *grade_ids: str) -> NotebookNode:
+    """The release with the named answers solved (default: all)."""
+    chosen = grade_ids or tuple(ANSWERS)
+    return with_answers(release, **{g: ANSWERS[g].replace("### BEGIN SOLUTION\n", "")
+                                    .replace("    ### END SOLUTION\n", "") for g in chosen})
 
 
-def submit(course: Path, student: str, nb: NotebookNode) -> None:
-    ph.write_submission(course, student, LAB, {LAB: nb})
+def require_sandbox() -> None:
+    """Skip (or, under CI, fail) when the grading sandbox cannot run on this machine."""
+    import pytest
+
+    missing = [tool for tool in ("bwrap", "setpriv", "prlimit") if shutil.which(tool) is None]
+    message = f"{', '.join(missing)} not installed (apt-get install bubblewrap util-linux)"
+    spec = Path(sys.prefix) / "share" / "jupyter" / "kernels" / "cascade-sandbox" / "kernel.json"
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but the grading sandbox cannot run: {message}")
+        pytest.skip(message)
+    if not spec.exists():
+        pytest.fail("the cascade-sandbox kernelspec is not installed: make venv "
+                    "(or python course/sandbox_kernel.py install)")
+
+
+def env() -> dict[str, str]:
+    """nbgrader's environment: this venv first on PATH; no user Jupyter config."""
+    environ = dict(os.environ)
+    environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), environ.get("PATH", "")])
+    return environ
+
+
+def run(cwd: Path, command: list[str], timeout: float, **extra_env: str) -> subprocess.CompletedProcess:
+    """Run ``command`` in ``cwd``; kill its whole process group if it outlives ``timeout``."""
+    scratch = cwd / ".jupyter-test"
+    environ = env()
+    environ["JUPYTER_CONFIG_DIR"] = str(scratch / "config")
+    environ["IPYTHONDIR"] = str(scratch / "ipython")
+    environ.update(extra_env)
+    process = subprocess.Popen(command, cwd=cwd, env=environ, text=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    start = time.monotonic()
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        err += f"\n[killed after {time.monotonic() - start:.0f} s]"
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
