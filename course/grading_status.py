@@ -25,7 +25,8 @@ from typing import Any
 
 #: per-submission status files, relative to course/, with {lab} and {student}
 STATUS_FILES = (
-    "grading/{lab}/status/{student}.json",
+    "grading/{lab}/status/{student}.json",        # make grade's worker (see write_status)
+    "autograded/{student}/{lab}.cascade-grading.json",   # the judge's (cascade_status.py)
 )
 SCREEN_FILE = "grading/{lab}/screen/{student}.json"
 LOG_FILE = "grading/{lab}/logs/{student}.log"
@@ -53,7 +54,11 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
     except (OSError, ValueError) as exc:  # a broken status file must not pass as "graded"
         return {"graded": False, "reason": f"unreadable status file {path.name}: {exc}"}
-    return data if isinstance(data, dict) else {"graded": False, "reason": f"{path.name} is not an object"}
+    if not isinstance(data, dict):
+        return {"graded": False, "reason": f"{path.name} is not an object"}
+    if "graded" not in data:  # the judge's file says "status": "graded" | "ungraded"
+        data = {**data, "graded": data.get("status") == "graded"}
+    return data
 
 
 def write_status(course: Path, lab: str, student: str, graded: bool, reason: str | None,
@@ -90,6 +95,14 @@ def screen_flags(course: Path, lab: str, student: str) -> list[str]:
     return [f"{f['rule']} ({f['notebook']}/{f['cell']} line {f['line']})" for f in report["findings"]]
 
 
+def grader_error_flags(records: list[dict[str, Any]]) -> list[str]:
+    """Test cells the judge could not run because of the grader, not the learner (one line
+    each): those points need an instructor's look."""
+    return [f"grader-error ({notebook}/{error.get('grade_id')}: {error.get('error')})"
+            for record in records for notebook, status in (record.get("notebooks") or {}).items()
+            for error in status.get("grader_errors") or ()]
+
+
 def outcome(course: Path, lab: str, student: str) -> Outcome:
     """What is known about ``student``'s submission of ``lab`` (from files on disk)."""
     course = Path(course)
@@ -97,7 +110,7 @@ def outcome(course: Path, lab: str, student: str) -> Outcome:
     autograded = course / "autograded" / student / lab
     records = [r for r in (_read_json(course / p.format(lab=lab, student=student))
                            for p in STATUS_FILES) if r is not None]
-    flags = screen_flags(course, lab, student)
+    flags = screen_flags(course, lab, student) + grader_error_flags(records)
     details = {k: v for r in records for k, v in r.items() if k not in ("graded", "reason")}
     reasons = list(dict.fromkeys(r.get("reason") or "not graded" for r in records
                                  if not r.get("graded")))
