@@ -103,7 +103,9 @@ class JudgedExecute(Execute):
                 assert self.kc is not None
                 info_msg = self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
-                self._judge = Judge(self, setup)
+                folder = (resources or {}).get("metadata", {}).get("path") or None
+                self._judge = Judge(self, setup, folder=folder)
+                self._grader_errors += [{"grade_id": "setup", "error": error} for error in self._judge.setup_errors]
                 for index, cell in enumerate(self.nb.cells):
                     self._index = index
                     self.preprocess_cell(cell, resources, index)

@@ -31,6 +31,7 @@ import builtins
 import contextlib
 import io
 import json
+import os
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -132,12 +133,37 @@ def _failure_text(exc: BaseException, hidden: bool) -> tuple[str, str]:
 class Judge:
     """Runs the test cells of one notebook, in order, against one kernel."""
 
-    def __init__(self, transport: Transport, setup_sources: Iterable[str] = ()) -> None:
+    def __init__(self, transport: Transport, setup_sources: Iterable[str] = (),
+                 folder: str | None = None) -> None:
         self.link = KernelLink(transport)
         self.namespace = JudgeNamespace(self.link.get)
         self.namespace["__name__"] = "__judge__"
-        for source in setup_sources:
-            exec(compile(source, "<setup>", "exec"), self.namespace)  # trusted: the lab's own setup
+        #: the notebook's folder: setup and test cells run there, as they do in the kernel
+        self.folder = folder
+        #: setup statements that failed here (e.g. reading a file the sandbox gave only the
+        #: kernel); the names they define are then read from the kernel, as learner values
+        self.setup_errors: list[str] = []
+        with self._in_folder():
+            for source in setup_sources:  # trusted: the lab's own setup, statement by statement
+                for statement in ast.parse(source).body:
+                    try:
+                        exec(compile(ast.Module([statement], type_ignores=[]), "<setup>", "exec"),
+                             self.namespace)
+                    except Exception as problem:
+                        self.setup_errors.append(f"{type(problem).__name__}: {problem}"[:300])
+
+    @contextlib.contextmanager
+    def _in_folder(self):
+        """Run in the notebook's folder (relative paths mean what they mean in the kernel)."""
+        if self.folder is None:
+            yield
+            return
+        before = os.getcwd()
+        os.chdir(self.folder)
+        try:
+            yield
+        finally:
+            os.chdir(before)
 
     def run_test_cell(self, source: str, timeout_s: float = 120.0) -> Verdict:
         """Run one test cell's source; the verdict is 'passed' if no statement raised."""
@@ -156,22 +182,10 @@ class Judge:
         grader_error = None
         judge_token = context._JUDGE.set(self)
         try:
-            for statement in statements:
-                lines = set(range(statement.lineno, (statement.end_lineno or statement.lineno) + 1))
-                is_hidden = bool(lines & hidden)
-                hidden_token = context._HIDDEN.set(is_hidden)
-                sink = io.StringIO() if is_hidden else printed
-                try:
-                    code = compile(ast.Module([statement], type_ignores=[]), "<test cell>", "exec")
-                    with contextlib.redirect_stdout(sink):
-                        exec(code, self.namespace)
-                except Exception as exc:  # the test failed (or the grader did)
-                    failure = _failure_text(exc, is_hidden)
-                    if not (isinstance(exc, _LEARNER_ERRORS) or getattr(exc, "from_notebook", False)):
-                        grader_error = f"{type(exc).__name__}: {exc}"[:500]
-                    break
-                finally:
-                    context._HIDDEN.reset(hidden_token)
+            with self._in_folder():
+                self._run_statements(statements, hidden, printed)
+        except _Failed as failed:
+            failure, grader_error = failed.failure, failed.grader_error
         finally:
             context._JUDGE.reset(judge_token)
             self.namespace.fetched = {}
@@ -187,6 +201,33 @@ class Judge:
             outputs.append(_error(*failure))
         return Verdict(outputs, failure is None, grader_error=grader_error,
                        probes=self.link.probes - probes_before, seconds=time.monotonic() - started)
+
+    def _run_statements(self, statements: list, hidden: set[int], printed: io.StringIO) -> None:
+        """Run a test cell's statements in order; raise :class:`_Failed` at the first failure."""
+        for statement in statements:
+            lines = set(range(statement.lineno, (statement.end_lineno or statement.lineno) + 1))
+            is_hidden = bool(lines & hidden)
+            hidden_token = context._HIDDEN.set(is_hidden)
+            sink = io.StringIO() if is_hidden else printed
+            try:
+                code = compile(ast.Module([statement], type_ignores=[]), "<test cell>", "exec")
+                with contextlib.redirect_stdout(sink):
+                    exec(code, self.namespace)
+            except Exception as exc:  # the test failed (or the grader did)
+                grader_error = None
+                if not (isinstance(exc, _LEARNER_ERRORS) or getattr(exc, "from_notebook", False)):
+                    grader_error = f"{type(exc).__name__}: {exc}"[:500]
+                raise _Failed(_failure_text(exc, is_hidden), grader_error) from None
+            finally:
+                context._HIDDEN.reset(hidden_token)
+
+
+class _Failed(Exception):
+    """A test cell stopped at a failing statement (what to show, and whether it was the grader)."""
+
+    def __init__(self, failure: tuple[str, str], grader_error: str | None) -> None:
+        super().__init__(failure[1])
+        self.failure, self.grader_error = failure, grader_error
 
 
 def _error(ename: str, evalue: str) -> dict:
