@@ -53,3 +53,11 @@ def labs_dir() -> Path:
 def lab_ids() -> list[str]:
     """The ids of the labs present in solutions/, sorted."""
     return pipeline_helpers.lab_ids()
+
+
+@pytest.fixture(scope="session")
+def grading_sandbox() -> None:
+    """The course autogrades in the bubblewrap sandbox kernel: skip (fail under CI) without it."""
+    import tiny_lab
+
+    tiny_lab.require_sandbox()

@@ -69,7 +69,7 @@ STILL_GRADED = {"huge-output", "os-exit", "sigint-loop", "catching-loop"}
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory):
+def tiny(tmp_path_factory: pytest.TempPathFactory, grading_sandbox):
     workdir = tmp_path_factory.mktemp("tiny-course")
     course, source, release = tl.make_tiny_course(workdir)
     return course, source, release

@@ -101,7 +101,7 @@ def test_judge_and_kernel_agree(variant: str, workdir: Path, kernel_verdicts) ->
                 "test_plan_low"} <= failed
 
 
-def test_the_nbgrader_pipeline_agrees_too(tmp_path: Path, kernel_verdicts) -> None:
+def test_the_nbgrader_pipeline_agrees_too(tmp_path: Path, kernel_verdicts, grading_sandbox) -> None:
     course = ph.make_course_copy(tmp_path, [LAB])
     step = ph.run_nbgrader(course, "generate_assignment", LAB, "--force")
     assert step.returncode == 0, step.tail()

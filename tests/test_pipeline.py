@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def pipeline(lab_id: str, tmp_path_factory: pytest.TempPathFactory) -> ph.PipelineRun:
+def pipeline(lab_id: str, tmp_path_factory: pytest.TempPathFactory, grading_sandbox) -> ph.PipelineRun:
     run = ph.run_pipeline(lab_id, tmp_path_factory.mktemp(f"pipeline-{lab_id}"))
     print(f"\n{lab_id} pipeline: {run.durations()}")
     return run
