@@ -66,6 +66,17 @@ def _workflows_per_min(seed: int) -> tuple[float, float]:
     return float(runs.mean()), float(hourly.max())
 
 
+def _damaged_per_hour(first_h: int, last_h: int) -> float:
+    """New damaged load balancers per hour between first_h and last_h hours after noon,
+    untouched runs, mean over seeds 0-9."""
+    per_seed = []
+    for seed in SEEDS:
+        r = run(SCENARIO, seed=seed)
+        per_seed.append((r.value_at("damaged_lbs", last_h * 3600.0) - r.value_at("damaged_lbs", first_h * 3600.0))
+                        / (last_h - first_h))
+    return float(np.mean(per_seed))
+
+
 def _still_growing_next_morning(seed: int) -> bool:
     r = run(SCENARIO, seed=seed)
     return r["damaged_share"][-1] > r.value_at("damaged_share", TUESDAY_0600_S)
@@ -175,6 +186,11 @@ CLAIMS = [
           lambda: _every_seed(_api_pattern), 0, "existing jumps at minute 24, new stays at 0, every seed"),
     Claim("pages the on-call engineer ten minutes later, at 12:34 PM", 34, lambda: max(_page_minutes()), 0),
     Claim("pages the on-call engineer ten minutes later", 34, lambda: min(_page_minutes()), 0),
+    Claim("at about 30 an hour all afternoon and evening", 30, lambda: _damaged_per_hour(1, 9), 3,
+          "13:00 to 21:00, mean over seeds 0-9"),
+    Claim("at about 30 an hour all afternoon and evening", 30,
+          lambda: max((_damaged_per_hour(h, h + 2) for h in range(1, 9, 2)), key=lambda x: abs(x - 30)), 6,
+          "the two-hour window furthest from 30, between 13:00 and 21:00"),
     Claim("it is still growing the next morning", 1, lambda: _every_seed(_still_growing_next_morning), 0,
           "damage at the end above the damage at 6:00 AM on the 25th, every seed"),
     Claim("the control plane runs two to four workflows a minute", 2,
@@ -183,8 +199,18 @@ CLAIMS = [
           lambda: max(_workflows_per_min(s)[1] for s in SEEDS), 0.5, "highest one-hour mean"),
     Claim("workflows a minute, and it can run 20", 20, lambda: P.control_plane_workflows_per_min, 0),
     # Part 2
+    Claim("so most of its customers' requests fail", 1, lambda: _holds(P.damaged_error_share > 0.5), 0,
+          "damaged_error_share"),
     Claim("The estimate lands within the seeds' spread", 1, _estimate_within_spread, 0,
           "the 5:02 PM estimate between the lowest and highest simulated share of seeds 0-9"),
+    Claim("here $rT$ is about a third", 1 / 3,
+          lambda: elb.touch_rate_per_h(P, DELETION_S, DISABLED_S) * (DISABLED_S - DELETION_S) / 3600, 0.05),
+    Claim("$s\\,rT$ is about a fifth too high", 0.2,
+          lambda: P.deleted_share * elb.touch_rate_per_h(P, DELETION_S, DISABLED_S)
+          * (DISABLED_S - DELETION_S) / 3600 / _estimate_at_1702() - 1, 0.05),
+    Claim("The pace is nearly steady", 1,
+          lambda: _holds(abs(_damaged_per_hour(1, 3) - _damaged_per_hour(3, 5)) <= 0.25 * _damaged_per_hour(1, 5)), 0,
+          "13:00-15:00 and 15:00-17:00 within a quarter of each other"),
     # Part 4: the rules and the actions
     Claim("Plans act at the commander's 10-minute ticks (a step at `\"17:02\"` is taken at 17:00)", 1,
           _tick_snaps, 0),
