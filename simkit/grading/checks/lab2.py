@@ -211,14 +211,18 @@ def _whatif_burst(broken: Any) -> None:
 
 
 @CHECKS.add("whatif_approval", passed="the answers have the right form")
-def _whatif_approval(deleted_1210: Any, deleted_1230: Any) -> None:
-    check_type("DELETED_WITH_APPROVAL_1210", deleted_1210, int)
-    check_type("DELETED_WITH_APPROVAL_1230", deleted_1230, int)
+def _whatif_approval(deleted_before: Any, damaged_at_page: Any) -> None:
+    check_type("DELETED_GATE_BEFORE", deleted_before, int)
+    check_between("DELETED_GATE_BEFORE", deleted_before, 0, 20000,
+                  hint="the number of records the maintenance process deleted: summary['deleted_lbs']")
+    check_between("DAMAGED_GATE_AT_PAGE", damaged_at_page, 0.0, 1.0,
+                  hint="a share between 0 and 1 (not a percentage): summary['damaged_share_at_17_02']")
 
 
 @CHECKS.add("side_by_side", passed="the answer is one of the choices")
 def _side_by_side(answer: Any) -> None:
-    check_choice("WHY_STOPPING_WORKS", answer, ["a", "b", "c", "d"])
+    check_type("WHY_STOPPING_WORKS", answer, str)
+    check_choice("WHY_STOPPING_WORKS", answer.strip().lower(), ["a", "b", "c", "d"])
 
 
 # -- Part 5: the commander plan -------------------------------------------------------------
