@@ -65,8 +65,6 @@ from .parameters import CLOCK_START_S, Params
 from .recovery import Recovery, Stage
 from .traffic import TrafficCurve
 
-#: The name the labs used for the historical plan (kept until they say HISTORICAL_PLAN).
-REFERENCE_PLAN = HISTORICAL_PLAN
 
 __all__ = [
     "Params",
@@ -88,7 +86,6 @@ __all__ = [
     "Stage",
     "HISTORICAL_PLAN",
     "INTENDED_PLAN",
-    "REFERENCE_PLAN",
     "CLOCK_START_S",
 ]
 
