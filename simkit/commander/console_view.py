@@ -71,9 +71,9 @@ TABS = ("War room", "Plan", "Full dashboard", "Score card")
 #: The console's largest size, CSS pixels.
 MAX_WIDTH_PX, MAX_HEIGHT_PX = 1300, 620
 #: The headline charts' picture, pixels (shown at most this size, smaller in a narrow notebook).
-CHART_SIZE_PX = (700, 292)
+CHART_SIZE_PX = (700, 284)
 #: Heights inside a tab, pixels.
-_PANE_PX = 428
+_PANE_PX = 420
 _LOG_PX = _PANE_PX - CHART_SIZE_PX[1] - 8
 _SIDE_PX = 430
 
