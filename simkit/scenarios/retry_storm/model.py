@@ -1,142 +1,51 @@
-"""``retry-storm``: the textbook metastable failure, in one service and its callers.
+"""``retry-storm``'s model: one service, its retrying callers, a spike, and a maintenance window.
 
-Customers send requests at a steady rate to a service that can handle it with
-room to spare. Each caller waits ``timeout_s`` per attempt and then retries, up
-to ``max_retries`` times. At ``spike_start_s`` the load doubles for a short while.
-The service has a bounded queue (``queue_limit``: newcomers beyond it are turned
-away at once), and its free workers take queued requests in no particular order
-(``queue_discipline="random"``, as a pool of threads woken by whichever
-connection is ready does).
-
-What happens (with the defaults):
-
-1. During the spike the queue grows. Soon many requests wait longer than the timeout.
-2. Callers give up and retry, but the service does not know: it still works on
-   every abandoned request it picks (wasted work). Each customer request now costs
-   up to ``max_retries + 1`` attempts, so the *attempted* load is several times the
-   offered load, far beyond capacity.
-3. The spike ends, but the queue stays full: the retries alone sustain the
-   overload. The service settles into a **degraded equilibrium**: the queue is
-   full, a few requests are lucky enough to be picked before their caller gives
-   up (goodput low, not zero), most work is wasted, and attempts run at about
-   three times the offered load. It stays there although the trigger is gone: a
-   *metastable* failure (Bronson et al., HotOS 2021; Huang et al., OSDI 2022).
-
-Without retries, with a retry budget, or with half the base load, the same spike
-passes and the service recovers by itself. Because the queue is bounded, breaking
-the loop ends the collapse at any time: a retry budget pushed minutes later drains
-the queue in seconds. The operator actions of the commander game are the usual
-ways out: shed load, limit retries, add capacity, pause callers.
-
-With ``queue_discipline="fifo"`` every queued request waits the same (the queue's
-whole length), so the collapsed state serves nobody in time (goodput zero); with an
-unbounded queue (a huge ``queue_limit``) the backlog of abandoned requests grows
-without end, and no late lever can work until it is flushed.
+The story, the physics and the choices behind them are in the package docstring
+(:mod:`simkit.scenarios.retry_storm`); the operator actions in :mod:`.operators`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..actions import action
-from ..client import Clients, LoadProfile
-from ..metrics import ratio
-from ..outcome import Watch, error_minutes, settled_since
-from ..params import Params, param
-from ..policies import JITTERS, ExponentialBackoff, FixedRetry, NoRetry, RetryBudget
-from ..rubric import ActionCosts, Component, Rubric
-from ..service import DISCIPLINES, Service
-from ..world import World
-from .base import Panel, ScenarioModel
+from ...client import Clients, LoadProfile
+from ...metrics import ratio
+from ...outcome import Watch, error_minutes, settled_since
+from ...rubric import ActionCosts, Component, Rubric
+from ...service import Service, exponential_service_time
+from ...world import World
+from ..base import Panel, ScenarioModel
+from .operators import OperatorActions
+from .params import Params, make_retry
 
-__all__ = ["Params", "Model", "run", "RETRY_POLICIES"]
-
-RETRY_POLICIES = ("none", "immediate", "backoff", "budget")
-
-#: The default waiting room of the service, and the order its workers take requests in.
-QUEUE_LIMIT = 400
-QUEUE_DISCIPLINE = "random"
-
-
-@dataclass(frozen=True)
-class Params(Params):
-    """The knobs of the retry storm. Defaults tip over into a metastable collapse."""
-
-    base_load_rps: float = param(70.0, unit="requests/s", minimum=0, maximum=1000,
-                                 doc="steady customer request rate")
-    spike_factor: float = param(2.0, unit="x", minimum=1, maximum=20, doc="load multiplier during the spike")
-    spike_start_s: float = param(60.0, unit="s", minimum=0, maximum=3600, doc="when the spike starts")
-    spike_duration_s: float = param(30.0, unit="s", minimum=0, maximum=3600,
-                                    doc="how long the spike lasts (0 = no spike)")
-    workers: int = param(10, unit="workers", minimum=1, maximum=1000, doc="parallel workers of the service")
-    mean_service_s: float = param(0.1, unit="s", minimum=0, exclusive_minimum=True, maximum=60,
-                                  doc="mean work per request (exponential)")
-    queue_limit: int = param(QUEUE_LIMIT, unit="requests", minimum=0, maximum=1_000_000,
-                             doc="requests that may wait in the service's queue; more are turned away at once "
-                                 "(0 = no waiting room)")
-    queue_deadline_s: float = param(0.0, unit="s", minimum=0, maximum=3600,
-                                    doc="server-side deadline: queued requests that waited longer are dropped "
-                                        "instead of served (0 = no deadline)")
-    queue_discipline: str = param(QUEUE_DISCIPLINE, choices=DISCIPLINES,
-                                  doc="which queued request a free worker takes: fifo (oldest) | lifo (newest) "
-                                      "| random (any, in no particular order)")
-    timeout_s: float = param(1.0, unit="s", minimum=0, exclusive_minimum=True, maximum=600,
-                             doc="caller timeout per attempt")
-    retry_policy: str = param("immediate", choices=RETRY_POLICIES,
-                              doc="none | immediate (retry at once) | backoff (capped exponential, with jitter) "
-                                  "| budget (immediate, but limited by a token bucket)")
-    max_retries: int = param(3, unit="retries", minimum=0, maximum=20, doc="retries per request after the first try")
-    backoff_base_s: float = param(0.2, unit="s", minimum=0, exclusive_minimum=True, maximum=60,
-                                  doc="backoff: ceiling of the first retry's wait (it doubles for each retry)")
-    backoff_cap_s: float = param(5.0, unit="s", minimum=0, exclusive_minimum=True, maximum=600,
-                                 doc="backoff: longest wait before a retry")
-    backoff_jitter: str = param("full", choices=JITTERS,
-                                doc="backoff: none | full | equal | decorrelated (how the wait is randomised)")
-    budget_ratio: float = param(0.1, unit="tokens/success", minimum=0, maximum=1,
-                                doc="retry budget: tokens a success deposits (a retry spends 1)")
-    config_push_s: float = param(10.0, unit="s", minimum=0, maximum=600,
-                                 doc="time for a client configuration push (the retry budget) to reach the callers")
-    boot_s: float = param(60.0, unit="s", minimum=0, maximum=3600, doc="time for added workers to boot")
-    capacity_step_workers: int = param(5, unit="workers", minimum=1, maximum=1000,
-                                       doc="workers one 'add capacity' action starts")
-    horizon_s: float = param(300.0, unit="s", minimum=10, maximum=3600, doc="simulated duration")
-
-    rules = (
-        (lambda p: p.spike_start_s + p.spike_duration_s <= p.horizon_s,
-         "the spike (spike_start_s + spike_duration_s) must end within horizon_s"),
-        (lambda p: p.backoff_base_s <= p.backoff_cap_s, "backoff_base_s must be <= backoff_cap_s"),
-    )
-
-
-def make_retry(p: Params):
-    """The client-side retry policy and budget that the parameters ``p`` ask for."""
-    if p.retry_policy == "none":
-        return NoRetry(), None
-    if p.retry_policy == "backoff":
-        return ExponentialBackoff(max_retries=p.max_retries, base_s=p.backoff_base_s, cap_s=p.backoff_cap_s,
-                                  jitter=p.backoff_jitter), None
-    if p.retry_policy == "budget":
-        return FixedRetry(max_retries=p.max_retries), RetryBudget(ratio=p.budget_ratio, max_tokens=10)
-    return FixedRetry(max_retries=p.max_retries), None
-
+__all__ = ["Model", "run", "PAGE_TIMEOUT_SHARE", "RECOVERED_ERROR", "INTENDED_PLAN"]
 
 #: Share of attempts timing out (over the last few seconds) that pages the on-call engineer.
 PAGE_TIMEOUT_SHARE = 0.2
+#: Customers count as served normally while fewer than this share of them fail.
+RECOVERED_ERROR = 0.05
+
+#: What lab 0 teaches, at the first tick after the page on every seed (00:01:05 or
+#: 00:01:10): break the loop at once by bounding queue time (shed stale requests), and
+#: only then restore headroom for the announced maintenance. It slows every request
+#: 2.5 times, so the service needs 70 x 0.25 s = 17.5 workers' worth of work per second:
+#: two steps of five workers, one after the other (each boots for a minute), in place
+#: before 05:15.
+INTENDED_PLAN = [("00:01:10", "shed_load"), ("00:01:10", "add_capacity"), ("00:02:15", "add_capacity")]
 
 
-class Model(ScenarioModel):
-    """One service, an open population of retrying callers, one load spike."""
+class Model(OperatorActions, ScenarioModel):
+    """One service, an open population of retrying callers, a load spike and a maintenance window."""
 
     name = "retry-storm"
-    title = "a retry storm after a short load spike"
+    title = "a retry storm after a short load spike, then the database's maintenance"
     Params = Params
     tick_s = 5.0
     debrief_shift_s = 30.0
-    headline_series = ("error_rate", "useful", "queue_length")
-    headline_window_s = 120.0
+    headline_series = ("error_rate", "queue_length", "capacity")
+    headline_window_s = 180.0
     play_speeds = (5.0, 15.0, 30.0)
     page_rule = f"more than {PAGE_TIMEOUT_SHARE:.0%} of the callers' attempts time out"
     watches = (
@@ -145,22 +54,27 @@ class Model(ScenarioModel):
               clears=lambda m: m.recent_timeout_share() < 0.01, clear_label="attempts succeed again",
               page=True),
     )
-    intended_plan = [(1.25, "shed_load"), (1.25, "retry_budget")]
+    intended_plan = INTENDED_PLAN
     rubric = Rubric(
         components=(
             Component("error_minutes", "Customer impact",
-                      "customer error-minutes from the spike on (one minute with every request failing)",
-                      "error-minutes", 60, full_at=0.5, zero_at=3.0),
-            Component("minutes_to_recover", "Time to recover",
-                      "minutes from the spike until customers stop failing for good", "min", 30,
-                      full_at=1.0, zero_at=4.0, none_means="not recovered by the end"),
+                      "customer error-minutes from the spike to the end (one minute with every request "
+                      "failing, or two at 50%)", "error-minutes", 45, full_at=0.3, zero_at=2.5),
+            Component("minutes_to_recover", "Time to end the storm",
+                      f"minutes from the spike until fewer than {RECOVERED_ERROR:.0%} of customers fail, for good "
+                      "before the maintenance begins", "min", 25,
+                      full_at=0.75, zero_at=3.0, none_means="the storm went on until the maintenance"),
+            Component("maintenance_error_minutes", "Ready for the maintenance",
+                      "customer error-minutes while the database's maintenance slows every request",
+                      "error-minutes", 20, full_at=0.05, zero_at=0.2),
         ),
-        costs=ActionCosts(10, "toil and risk of each change to a service under stress: shedding and a "
-                              "config push cost 2, pausing customers 3, capacity 3"),
+        costs=ActionCosts(10, "toil, risk and money of each change to a service under stress: shedding 1, "
+                              "a client config push 2, more workers 2, pausing customers 2, resuming 1"),
     )
     panels = (
         Panel("Load (requests/s)", [("offered", "offered by customers"), ("attempts", "attempted (with retries)"),
-                                    ("useful", "goodput (useful)"), ("served", "throughput (served)")], "req/s"),
+                                    ("useful", "goodput (useful)"), ("served", "throughput (served)"),
+                                    ("capacity", "capacity (workers / work per request)")], "req/s"),
         Panel("Customer error rate", [("error_rate", "failed share")], "%", scale=100, ylim=(0, 105)),
         Panel("Queue", [("queue_length", "queued requests")], "requests"),
         Panel("Latency of successful calls", [("latency_mean", "mean")], "s"),
@@ -175,11 +89,45 @@ class Model(ScenarioModel):
         retry, budget = make_retry(p)
         load = LoadProfile.spike(p.base_load_rps, p.spike_factor, p.spike_start_s, p.spike_duration_s)
         self.clients = Clients(self.world, self.service, load, timeout_s=p.timeout_s, retry=retry, budget=budget)
+        self.slowdown = 1.0              # how many times longer each request takes now
+        self.capacity_adds = 0           # "add workers" steps that worked
+        self._edge_generation = 0        # bumped by every pause and resume: a ramp checks it
+        self.world.sample_every("capacity", self.capacity_rps)
         spike_end = p.spike_start_s + p.spike_duration_s
         if p.spike_duration_s > 0 and p.spike_factor > 1:
             self.world.at(p.spike_start_s, lambda: self.world.note(
                 f"load spike x{p.spike_factor:g} begins", "trigger"))
             self.world.at(spike_end, lambda: self.world.note("load spike ends", "event"))
+        if p.has_maintenance:
+            self._schedule_maintenance()
+
+    def _schedule_maintenance(self) -> None:
+        """The second trigger: announced at the start, it slows every request for a while."""
+        p, world = self.params, self.world
+        start, end = p.maintenance_start_s, p.maintenance_start_s + p.maintenance_s
+        world.note(f"scheduled: the database's maintenance from {world.stamp(start)} to {world.stamp(end)} "
+                   f"makes every request take {p.maintenance_slowdown:g} times as long", "event")
+
+        def begin() -> None:
+            self._set_slowdown(p.maintenance_slowdown)
+            world.note(f"database maintenance begins: requests take {p.maintenance_slowdown:g} times as long "
+                       f"(capacity {self.capacity_rps():.0f} requests/s)", "trigger")
+
+        def finish() -> None:
+            self._set_slowdown(1.0)
+            world.note(f"database maintenance ends (capacity {self.capacity_rps():.0f} requests/s)", "event")
+
+        world.at(start, begin)
+        world.at(end, finish)
+
+    def _set_slowdown(self, factor: float) -> None:
+        """Every request started from now on takes ``factor`` times as long on average."""
+        self.slowdown = factor
+        self.service.service_time = exponential_service_time(self.params.mean_service_s * factor)
+
+    def capacity_rps(self) -> float:
+        """Requests per second the workers can finish now: workers / mean work per request."""
+        return self.service.workers / (self.params.mean_service_s * self.slowdown)
 
     def recent_timeout_share(self, window_s: float = 5.0) -> float:
         """Share of the attempts in the last ``window_s`` seconds that timed out (0 if none)."""
@@ -188,52 +136,6 @@ class Model(ScenarioModel):
         first = max(0, last - int(window_s / m.bucket_s))
         attempts = sum(m.counter("attempts")[first:last])
         return sum(m.counter("timeouts")[first:last]) / attempts if attempts else 0.0
-
-    # -- operator actions -------------------------------------------------------------
-    @action("Shed stale requests", cost=2,
-            description="The service drops queued requests that waited longer than half the callers' "
-                        "timeout instead of working on them.")
-    def shed_load(self) -> str:
-        self.service.max_queue_wait_s = self.params.timeout_s / 2
-        return "the service now drops requests that waited longer than half the timeout"
-
-    @action("Switch to a retry budget", delay="config_push_s", cost=2,
-            description="Push a client config that limits retries with a token bucket "
-                        "(budget_ratio tokens per success, 10 at most).")
-    def retry_budget(self) -> str:
-        p = self.params
-        self.clients.retry = FixedRetry(max_retries=p.max_retries)
-        self.clients.budget = RetryBudget(ratio=p.budget_ratio, max_tokens=10)
-        return "clients now use a retry budget"
-
-    @retry_budget.precondition
-    def retry_budget(self) -> str | None:
-        return "the clients already use a retry budget" if self.clients.budget is not None else None
-
-    @action("Add workers", delay="boot_s", limit=2, cost=3,
-            description="Start more workers (capacity_step_workers each time); they must boot first.")
-    def add_capacity(self) -> str:
-        self.service.set_workers(self.service.workers + self.params.capacity_step_workers)
-        return f"{self.params.capacity_step_workers} workers added ({self.service.workers} now)"
-
-    @action("Pause clients", limit=None, cost=3,
-            description="Turn new customer requests away at the edge (they fail at once) until resumed.")
-    def pause_clients(self) -> str:
-        self.clients.paused = True
-        return "new customer requests are turned away"
-
-    @pause_clients.precondition
-    def pause_clients(self) -> str | None:
-        return "clients are already paused" if self.clients.paused else None
-
-    @action("Resume clients", limit=None, cost=1, description="Let customer requests through again.")
-    def resume_clients(self) -> str:
-        self.clients.paused = False
-        return "customer requests flow again"
-
-    @resume_clients.precondition
-    def resume_clients(self) -> str | None:
-        return None if self.clients.paused else "clients are not paused"
 
     # -- results ----------------------------------------------------------------------
     def extra_series(self) -> dict[str, np.ndarray]:
@@ -294,35 +196,47 @@ class Model(ScenarioModel):
             "recovered_at_s": recovered_at,
         }
 
-    def _recovered_at_s(self, err: np.ndarray) -> float | None:
-        """First time after the spike from which the error rate ``err`` stays below 5% to
-        the end of the settled seconds (None: still failing, or only just stopped)."""
+    def _recovered_at_s(self, err: np.ndarray, before_s: float | None = None) -> float | None:
+        """First time after the spike from which the error rate ``err`` stays below
+        RECOVERED_ERROR to the end of the settled seconds, or to ``before_s`` if that
+        is earlier (None: still failing, or only just stopped)."""
         t = self.world.metrics.times()
         end = self.world.now - self._max_call_s()
-        recovered = settled_since(t, err < 0.05, start_s=self.params.spike_start_s, end_s=end)
+        if before_s is not None:
+            end = min(end, before_s)
+        recovered = settled_since(t, err < RECOVERED_ERROR, start_s=self.params.spike_start_s, end_s=end)
         if recovered is not None and recovered >= end - 5:
             return None
         return recovered
 
     def measure(self) -> dict[str, Any]:
-        """Customer error-minutes from the spike on, and minutes until recovery (None: not)."""
+        """Customer error-minutes from the spike on and during the maintenance, and the
+        minutes until the storm ended before the maintenance (None: it had not)."""
         p = self.params
         error_rate = self._error_rate(self.world.metrics.series())
         t = self.world.metrics.times()
-        recovered_at = self._recovered_at_s(error_rate)
+        bucket_s = self.world.metrics.bucket_s
+        before = p.maintenance_start_s if p.has_maintenance else None
+        recovered_at = self._recovered_at_s(error_rate, before_s=before)
+        during = (error_minutes(t, error_rate, bucket_s, start_s=p.maintenance_start_s,
+                                end_s=p.maintenance_start_s + p.maintenance_s) if p.has_maintenance else 0.0)
         return {
-            "error_minutes": round(error_minutes(t, error_rate, self.world.metrics.bucket_s,
-                                                 start_s=p.spike_start_s), 3),
+            "error_minutes": round(error_minutes(t, error_rate, bucket_s, start_s=p.spike_start_s), 3),
             "minutes_to_recover": None if recovered_at is None else round((recovered_at - p.spike_start_s) / 60, 2),
+            "maintenance_error_minutes": round(during, 3),
             "wasted_requests": self.world.metrics.total("wasted"),
             "workers_at_end": self.service.workers,
         }
 
     def outcome(self, m: dict[str, Any]) -> str:
-        if m["minutes_to_recover"] is None:
-            return "the service never recovered: retries kept it overloaded after the spike"
-        return (f"customers stopped failing {m['minutes_to_recover']:.1f} min after the spike began, "
-                f"after {m['error_minutes']:.2f} customer error-minutes")
+        p = self.params
+        storm = ("the storm went on until the maintenance" if m["minutes_to_recover"] is None and p.has_maintenance
+                 else "the storm never ended" if m["minutes_to_recover"] is None
+                 else f"the storm ended {m['minutes_to_recover']:.1f} min after the spike began")
+        text = f"{storm}; customers lost {m['error_minutes']:.2f} error-minutes"
+        if p.has_maintenance and self.now > p.maintenance_start_s:
+            text += f", {m['maintenance_error_minutes']:.2f} of them during the maintenance"
+        return text
 
 
 def _finite_max(values: np.ndarray | None) -> float:
