@@ -120,9 +120,9 @@ def simulate(params: Params | dict[str, Any] | None = None, *, dt_s: float | Non
     spike_duration_s=d[:, None]`` for a map).
     ``dt_s`` defaults to a tenth of the timeout (at most 0.5 s).
     """
-    if isinstance(params, dict) or params is None:
-        params = Params.from_dict({"horizon_s": STORM_HORIZON_S, **(params or {})})
     p = params
+    if isinstance(params, dict) or params is None:
+        p = Params.from_dict({"horizon_s": STORM_HORIZON_S, **(params or {})})
     if not isinstance(p, Params):
         raise TypeError(f"params must be a retry-storm Params or a dict of its fields, got {type(p).__name__}")
     if p.has_maintenance:
