@@ -13,8 +13,9 @@ customers), ``attempts`` (every try, retries included), ``retries``, ``success``
 ``failed`` (calls that gave up for good), ``answered`` (calls that succeeded, counted
 in the bucket where the call *arrived*, so ``1 - answered / offered`` is the share of
 customers arriving in that bucket who never got an answer), ``throttled`` (attempts refused locally by
-a budget, breaker or throttle), ``paused`` (requests refused because the clients
-were paused by an operator); observation ``latency`` (seconds from a call's first
+a budget, breaker or throttle), ``paused`` (requests turned away at the edge: the clients
+were paused by an operator, or are being let back in gradually, see
+:attr:`Clients.admit_share`); observation ``latency`` (seconds from a call's first
 attempt to its successful answer).
 """
 
@@ -115,6 +116,12 @@ class Clients:
         self.throttle = throttle
         self.request_size = request_size
         self.paused = False
+        #: Share of new requests let through at the edge (1 = all). An operator letting
+        #: customers back in gradually after a pause raises it step by step; each request
+        #: is let through with this probability, drawn from a stream of its own so that
+        #: the arrivals stay the same whatever the share.
+        self.admit_share = 1.0
+        self._edge_rng = world.rng(rng_name + ".edge")
         self.arrivals_rng = world.rng(rng_name + ".arrivals")
         self.retry_rng = world.rng(rng_name + ".retries")
         m = world.metrics
@@ -143,7 +150,7 @@ class Clients:
                 continue
             yield env.timeout(gap)
             offered[bucket(env.now)] += 1
-            if self.paused:
+            if self.paused or (self.admit_share < 1.0 and self._edge_rng.random() >= self.admit_share):
                 self._c["paused"][bucket(env.now)] += 1
                 continue
             env.process(self.call())

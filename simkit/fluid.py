@@ -48,7 +48,11 @@ What it leaves out, so read its answers as a sketch of the discrete-event model:
   of "no jitter" are smoothed out;
 * **queue orders other than random**: ``fifo`` and ``lifo`` are refused (their waits
   depend on each request's place in the queue, which a fluid does not have);
-* **operator actions**: the commander game's actions are not modelled;
+* **operator actions and the game's second trigger**: the commander game's actions
+  are not modelled, nor is the database maintenance of its default run. The fluid
+  simulates the storm alone: its defaults are the scenario's with ``horizon_s`` =
+  :data:`~simkit.scenarios.retry_storm.STORM_HORIZON_S` (300 s, before the
+  maintenance), and it refuses parameters whose run would include the maintenance;
 * the retry budget's tokens are a continuous amount (the discrete model needs a whole
   token per retry).
 
@@ -67,7 +71,7 @@ from typing import Any
 
 import numpy as np
 
-from .scenarios.retry_storm import Params
+from .scenarios.retry_storm import STORM_HORIZON_S, Params
 
 __all__ = ["FluidRun", "simulate", "GRID_PARAMETERS", "STEPS_PER_TIMEOUT"]
 
@@ -109,14 +113,22 @@ def simulate(params: Params | dict[str, Any] | None = None, *, dt_s: float | Non
     """Run the fluid model for every cell of a grid at once.
 
     ``params`` gives every parameter (a retry-storm :class:`Params`, a dict of
-    overrides, or None for the defaults); ``grid`` overrides any of
-    :data:`GRID_PARAMETERS` with arrays, which are broadcast together into the grid
-    (e.g. ``spike_factor=f[None, :], spike_duration_s=d[:, None]`` for a map).
+    overrides, or None for the defaults; both of the latter start from the storm
+    alone, ``horizon_s`` = :data:`~simkit.scenarios.retry_storm.STORM_HORIZON_S`);
+    ``grid`` overrides any of :data:`GRID_PARAMETERS` with arrays, which are
+    broadcast together into the grid (e.g. ``spike_factor=f[None, :],
+    spike_duration_s=d[:, None]`` for a map).
     ``dt_s`` defaults to a tenth of the timeout (at most 0.5 s).
     """
-    p = Params.from_dict(params) if isinstance(params, dict) or params is None else params
+    p = params
+    if isinstance(params, dict) or params is None:
+        p = Params.from_dict({"horizon_s": STORM_HORIZON_S, **(params or {})})
     if not isinstance(p, Params):
         raise TypeError(f"params must be a retry-storm Params or a dict of its fields, got {type(p).__name__}")
+    if p.has_maintenance:
+        raise ValueError(f"horizon_s = {p.horizon_s:g} is not allowed in the fluid model: the run would include the "
+                         f"database maintenance (from maintenance_start_s = {p.maintenance_start_s:g}), which it does "
+                         "not model; use horizon_s <= maintenance_start_s or maintenance_s = 0")
     if p.queue_discipline != "random":
         raise ValueError(f"queue_discipline = {p.queue_discipline!r} is not allowed in the fluid model: "
                          "it models the 'random' order only (use the discrete-event model)")

@@ -36,6 +36,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .params import check_choice, check_number
+from .scenarios.retry_storm.params import STORM_HORIZON_S
 
 __all__ = ["TRIGGERS", "LENSES", "Trigger", "PhaseMap", "Envelope", "phase_map", "envelope", "agreement",
            "axis_values"]
@@ -46,17 +47,22 @@ LENSES = ("des", "fluid")
 @dataclass(frozen=True)
 class Trigger:
     """The two parameters of a scenario that say how big and how long its trigger is,
-    and the ranges a phase map covers by default."""
+    the ranges a phase map covers by default, and ``defaults``: parameters a map sets
+    unless its caller does (retry-storm's maps run the storm alone, over
+    :data:`~simkit.scenarios.retry_storm.STORM_HORIZON_S`, which ends before the
+    commander game's second trigger, the database maintenance)."""
 
     size: str
     duration: str
     size_range: tuple[float, float]
     duration_range: tuple[float, float]
+    defaults: tuple[tuple[str, Any], ...] = ()
 
 
 #: The scenarios that have a phase map, and their trigger parameters.
 TRIGGERS: dict[str, Trigger] = {
-    "retry-storm": Trigger("spike_factor", "spike_duration_s", (1.2, 2.4), (0.0, 15.0)),
+    "retry-storm": Trigger("spike_factor", "spike_duration_s", (1.2, 2.4), (0.0, 15.0),
+                           defaults=(("horizon_s", STORM_HORIZON_S),)),
     "dynamodb-2015": Trigger("disruption_fraction", "disruption_s", (0.05, 0.6), (0.0, 300.0)),
 }
 
@@ -160,8 +166,9 @@ def phase_map(
     """The phase map of ``scenario`` over trigger sizes x durations.
 
     ``params`` overrides the scenario's other parameters (the trigger's own two are
-    set per cell). ``sizes`` and ``durations`` default to ``grid`` values over the
-    scenario's :data:`TRIGGERS` ranges. ``lens`` is "des" (the scenario, one run per
+    set per cell; the trigger's ``defaults`` apply unless ``params`` sets them).
+    ``sizes`` and ``durations`` default to ``grid`` values over the scenario's
+    :data:`TRIGGERS` ranges. ``lens`` is "des" (the scenario, one run per
     cell and seed, ``workers`` processes; see :func:`simkit.sweep.sweep`) or "fluid"
     (the fast mean-field lens; seeds do not apply).
     """
@@ -197,7 +204,7 @@ def _base_params(scenario: str, params: dict[str, Any] | None, trigger: Trigger,
     from .scenarios import get
 
     model = get(scenario)
-    overrides = dict(params or {})
+    overrides = {**dict(trigger.defaults), **(params or {})}
     for name in (trigger.size, trigger.duration):
         if name in overrides:
             raise ValueError(f"{name} is set by the phase map's axes; leave it out of params")

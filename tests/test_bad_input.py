@@ -33,7 +33,7 @@ BAD_INPUTS = [
     ("infinite load", lambda: StormParams(base_load_rps=math.inf), ValueError, "base_load_rps = inf"),
     ("unknown retry policy", lambda: StormParams(retry_policy="forever"), ValueError, "retry_policy = 'forever' is not allowed: must be one of 'none'"),
     ("too many retries", lambda: StormParams(max_retries=50), ValueError, "max_retries = 50 is not allowed: must be an integer >= 0 and <= 20"),
-    ("spike past horizon", lambda: StormParams(spike_start_s=290, spike_duration_s=30), ValueError, "must end within horizon_s"),
+    ("spike past horizon", lambda: StormParams(spike_start_s=290, spike_duration_s=30, horizon_s=300), ValueError, "must end within horizon_s"),
     ("unknown parameter", lambda: simkit.run("retry-storm", {"timeout": 1}), TypeError, "no parameter 'timeout'"),
     ("unknown scenario", lambda: get("dynamo"), ValueError, "unknown scenario 'dynamo'"),
     ("params of wrong type", lambda: simkit.run("retry-storm", params=[1, 2]), TypeError, "params must be a Params or a dict"),

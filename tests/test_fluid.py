@@ -6,6 +6,7 @@ import pytest
 import simkit
 from simkit.fluid import simulate
 from simkit.phase import agreement, phase_map
+from simkit.scenarios.retry_storm import STORM_HORIZON_S
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +15,7 @@ def default_fluid():
 
 
 def test_default_storm_settles_in_the_same_degraded_equilibrium(default_fluid):
-    des = simkit.run("retry-storm", seed=0).summary
+    des = simkit.run("retry-storm", {"horizon_s": STORM_HORIZON_S}, seed=0).summary  # the storm alone
     fluid = default_fluid
     assert not fluid.recovered and not des["recovered"]
     assert float(fluid.goodput_end_rps) == pytest.approx(des["goodput_end_rps"], rel=0.25)
@@ -81,4 +82,17 @@ def test_bad_input_gets_a_message_naming_the_parameter():
     with pytest.raises(ValueError, match="dt_s = 2 is not allowed"):
         simulate(dt_s=2)
     with pytest.raises(ValueError, match="too much memory"):
-        simulate({"queue_deadline_s": 3600.0, "horizon_s": 3600}, spike_factor=np.ones(200_000) * 2)
+        simulate({"queue_deadline_s": 3600.0, "horizon_s": 3600, "maintenance_s": 0.0},
+                 spike_factor=np.ones(200_000) * 2)
+
+
+def test_the_fluid_runs_the_storm_alone_and_refuses_the_games_maintenance():
+    # The default run of retry-storm is the commander game: 8 minutes with the database
+    # maintenance at 05:15. The fluid has no maintenance window: by default it simulates the
+    # storm alone (the first 300 s), and it refuses a run that would include the maintenance.
+    assert simulate().offered_end_rps == pytest.approx(simulate({"horizon_s": 300}).offered_end_rps)
+    with pytest.raises(ValueError, match="horizon_s = 480 is not allowed in the fluid model: the run would "
+                                         "include the database maintenance"):
+        simulate({"horizon_s": 480})
+    longer = simulate({"horizon_s": 480, "maintenance_s": 0.0})
+    assert not longer.recovered  # without its second trigger, the storm just goes on

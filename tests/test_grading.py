@@ -14,7 +14,7 @@ from simkit.grading.checks import lab0, lab1, lab2, lab3
 
 
 def test_check_plan_passes_a_good_plan_and_explains_a_bad_one():
-    card = grading.check_plan("retry-storm", [(1.1, "shed_load")], at_least="top")
+    card = grading.check_plan("retry-storm", storm.Model.intended_plan, at_least="top")
     assert card["band"] == "top"
     with pytest.raises(AssertionError, match=r"your plan scored [\d.]+/100 \(band 'bottom'\).*needs band 'low'"):
         grading.check_plan("retry-storm", [], at_least="low")

@@ -88,6 +88,20 @@ def test_dynamodb_has_a_phase_map_too():
     assert result.recovered[:, 0].all() and not result.recovered[-1, -1]  # a big, long one sticks
 
 
+def test_retry_storm_maps_run_the_storm_alone_before_the_games_maintenance():
+    # The default run is the commander game (8 minutes, a database maintenance at 05:15); a phase
+    # map is about the spike, so it runs the storm alone unless told otherwise.
+    from simkit.scenarios.retry_storm import STORM_HORIZON_S, Params
+
+    fluid = phase_map("retry-storm", lens="fluid", grid=4)
+    assert fluid.params["horizon_s"] == STORM_HORIZON_S < Params().maintenance_start_s
+    des = phase_map("retry-storm", {"horizon_s": 120}, lens="des", sizes=[1.2, 2.4], durations=[0.0, 15.0],
+                    workers=1, progress=False)
+    assert des.params["horizon_s"] == 120  # the caller's horizon wins
+    with pytest.raises(ValueError, match="would include the database maintenance"):
+        phase_map("retry-storm", {"horizon_s": 480}, lens="fluid", grid=4)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: phase_map("elb-2012"), "has no phase map"),
     (lambda: phase_map("retry-storm", {"spike_factor": 2.0}), "set by the phase map's axes"),
