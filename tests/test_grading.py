@@ -11,6 +11,7 @@ import simkit
 from simkit import grading
 from simkit.grading import canonical, context
 from simkit.grading.checks import lab0, lab1, lab2, lab3
+from simkit.scenarios import retry_storm as storm
 
 
 def test_check_plan_passes_a_good_plan_and_explains_a_bad_one():
