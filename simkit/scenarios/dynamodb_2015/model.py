@@ -23,6 +23,7 @@ import numpy as np
 
 from ...metrics import ratio
 from ...outcome import Watch, error_minutes, settled_since
+from ...plugins import guarded_process
 from ...rubric import ActionCosts, Cap, Component, Rubric
 from ...world import World
 from ..base import Panel, ScenarioModel
@@ -153,7 +154,11 @@ class Model(OperatorActions, ScenarioModel):
                            membership=membership or membership_size, cells=self.cells,
                            replicas=p.replicas, customer_partitions=p.customer_partitions,
                            settings=self.settings)
-        self._start_renewals(renewal or renewal_process)
+        if renewal is None:
+            renewal = renewal_process
+        else:  # a learner's: its SimPy mistakes stop the run with a message that says what to write
+            renewal = guarded_process(renewal, arguments=("env", "server"), what="renewal process")
+        self._start_renewals(renewal)
         self._schedule_disruption()
         self.capacity_adds = 0
         self.admin_log: list[dict[str, Any]] = []
