@@ -24,11 +24,8 @@ from .fleet import membership_size, renewal_process
 from .metadata import standalone_processing_s
 from . import dependents, fleet, metadata, model, operators
 from .model import HISTORICAL_PLAN, INTENDED_PLAN, Model, run, tipping_gsi_factor
-
-#: The name the labs used for the historical plan (kept until they say HISTORICAL_PLAN).
-REFERENCE_PLAN = HISTORICAL_PLAN
 from .params import RETRY_POLICIES, Params
 
 __all__ = ["Params", "Model", "run", "membership_size", "renewal_process",
            "standalone_processing_s", "tipping_gsi_factor", "RETRY_POLICIES", "HISTORICAL_PLAN",
-           "INTENDED_PLAN", "REFERENCE_PLAN"]
+           "INTENDED_PLAN"]
