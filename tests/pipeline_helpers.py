@@ -228,14 +228,13 @@ import subprocess, types
 import simkit, simkit.commander, simkit.commander.engine, simkit.grading, simkit.scenarios
 from simkit.scenarios.base import ScoreCard
 
-_PERFECT = dict(error_minutes=0.0, time_to_recover_min=0.0, work_lost=0.0,
-                work_lost_unit="none", score=100.0, band="top", verdict="flawless")
+_PERFECT = dict(scenario="any", score=100.0, band="top", verdict="flawless", components=[])
 
 def _perfect_card(*args, **kwargs):
-    return ScoreCard(**_PERFECT, details={"actions": []})
+    return ScoreCard(**_PERFECT)
 
 def _perfect_dict(*args, **kwargs):
-    return dict(_PERFECT, details={"actions": []})
+    return dict(_PERFECT, actions=[], refused=[])
 
 simkit.commander.engine.score = _perfect_card
 simkit.commander.score = _perfect_card
