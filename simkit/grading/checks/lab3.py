@@ -3,7 +3,9 @@
 ``search_delay_s`` draws from the random generator it is given, thousands of times
 per check, so the draws happen next to the learner's code: :func:`delay_samples`
 makes the generator there, makes every call in one go and returns what each call
-returned (or raised) as data.
+returned (or raised) as data. :func:`jitter_problem` judges a sample of jittered
+waits by its spread as well as its mean and range, so that a "jitter" that always
+returns the middle of the range (right on average, never random) does not pass.
 """
 
 from __future__ import annotations
@@ -13,18 +15,20 @@ from typing import Any
 
 import numpy as np
 
-from ..canonical import check_plan
+from ...scenarios.ebs_2011.rules import HISTORICAL_PLAN
+from ..canonical import check_plan, score_plan
 from ..context import in_notebook
 from ..values import check_between, check_close, check_number, check_type
 from . import Checks
 
 CHECKS = Checks("lab3")
 
-#: the spare fractions of question 4.1, the policies of 4.2, the timeouts of 4.3
+#: the spare fractions of question 4.1, the policies of 4.2, the timeouts of 4.3 (no 120 s: on a few
+#: seeds 120 s is just safe and on most just not, so the question would hang on the seed)
 SPARES = [0.03, 0.06, 0.09, 0.12]
 POLICIES = {"2011": (False, "none"), "backoff": (False, "full"),
             "prefer previous": (True, "none"), "both": (True, "full")}
-TIMEOUTS = [5, 30, 60, 90, 120, 300]
+TIMEOUTS = [5, 30, 60, 90, 150, 300]
 
 
 # -- helpers that run next to the learner's code ---------------------------------------
@@ -55,6 +59,32 @@ def values_of(samples: list, what: str) -> list[float]:
     return values
 
 
+def jitter_problem(waits: list[float], low: float, high: float) -> str | None:
+    """What is wrong with ``waits`` as draws from uniform(``low``, ``high``), or None.
+
+    Checks the range, the mean, the spread (standard deviation, ``(high - low) / sqrt(12)``
+    for a uniform draw) and the share in the lowest quarter of the range, each with a
+    margin that thousands of honest draws keep (about ten standard errors).
+    """
+    width = high - low
+    if min(waits) < low - 1e-9 or max(waits) > high + 1e-9:
+        return f"some waits left [{low:g}, {high:g}]"
+    n = len(waits)
+    mean, spread = float(np.mean(waits)), float(np.std(waits))
+    if abs(mean - (low + high) / 2) > 0.05 * width:
+        return f"their mean is {mean:.4g}, but uniform draws in [{low:g}, {high:g}] average {(low + high) / 2:g}"
+    uniform_spread = width / 12 ** 0.5
+    if abs(spread - uniform_spread) > 0.1 * uniform_spread:
+        return (f"their spread (standard deviation) is {spread:.4g}, but uniform draws in [{low:g}, {high:g}] "
+                f"spread by about {uniform_spread:.3g}: the wait must be drawn at random from the whole range, "
+                "not fixed at its middle")
+    lowest_quarter = sum(w < low + width / 4 for w in waits) / n
+    if abs(lowest_quarter - 0.25) > 0.05:
+        return (f"{lowest_quarter:.0%} of them lie in the lowest quarter of [{low:g}, {high:g}]; uniform draws "
+                "put a quarter there")
+    return None
+
+
 # -- Part 2 -------------------------------------------------------------------------------
 
 @CHECKS.add("search_delay_s", passed="search_delay_s looks right")
@@ -80,19 +110,13 @@ def _search_delay(search_delay_s: Any) -> None:
                              "before 2 ** 60)")
     _call_ok(status, value, "search_delay_s(5000, rng, 30, 600, 'exponential')")
     check_close("search_delay_s(5000, rng, 30, 600, 'exponential')", value, 600, rel=1e-9, show_expected=True)
-    full = values_of(samples[11:4011], "search_delay_s(3, rng, 30, 600, 'full')")
-    if not (min(full) >= 0 and max(full) <= 120):
-        raise AssertionError("'full' jitter must stay within [0, ceiling] (ceiling 120 here)")
-    check_close("mean of 'full' jitter at failures=3", float(np.mean(full)), 60, rel=0.05, show_expected=True,
-                hint="uniform between 0 and the ceiling has mean ceiling / 2")
-    equal = values_of(samples[4011:8011], "search_delay_s(3, rng, 30, 600, 'equal')")
-    if not (min(equal) >= 60 and max(equal) <= 120):
-        raise AssertionError("'equal' jitter must stay within [ceiling/2, ceiling]")
-    check_close("mean of 'equal' jitter at failures=3", float(np.mean(equal)), 90, rel=0.05, show_expected=True)
-    decorrelated = values_of(samples[8011:10011], "search_delay_s(9, rng, 30, 600, 'decorrelated', 100.0)")
-    if not (min(decorrelated) >= 30 and max(decorrelated) <= 300):
-        raise AssertionError("'decorrelated' must be uniform between base_s and 3 * previous_delay_s "
-                             "(here 30 and 300), capped")
+    for what, first, low, high in [("search_delay_s(3, rng, 30, 600, 'full')", 11, 0, 120),
+                                   ("search_delay_s(3, rng, 30, 600, 'equal')", 4011, 60, 120),
+                                   ("search_delay_s(9, rng, 30, 600, 'decorrelated', 100.0)", 8011, 30, 300)]:
+        count = 4000 if first < 8011 else 2000
+        problem = jitter_problem(values_of(samples[first:first + count], what), low, high)
+        if problem:
+            raise AssertionError(f"{count} calls of {what}: {problem}")
     if samples[10011] != ["raised", "ValueError"]:
         raise AssertionError("an unknown backoff name ('sometimes') should raise ValueError")
     twice = [in_notebook(delay_samples, search_delay_s, 7, [(3, 30, 600, "full", 0.0)]) for _ in range(2)]
@@ -163,14 +187,31 @@ def _clock_window_mean(clock_window_mean: Any) -> None:
 
 # -- Part 3 and 4: numbers read from runs --------------------------------------------------
 
+def window_mean(result: Any, name: str, start_s: float, end_s: float) -> float:
+    """Mean of series ``name`` of ``result`` over the buckets starting in [start_s, end_s),
+    times of day in seconds after midnight (the checks' own reading, not the learner's)."""
+    clock = np.asarray(result.t_s) + result.clock_start_s
+    inside = (clock >= start_s) & (clock < end_s)
+    return float(np.mean(np.asarray(result[name])[inside]))
+
+
 @CHECKS.add("reproduce", passed="the storm is reproduced")
 def _reproduce(stuck_mean: Any, stuck_0230: Any, healthy_errors: Any, storm: Any) -> None:
     check_between("STORM_STUCK_MEAN", stuck_mean, 0.08, 0.20,
                   hint="the storm leaves between 8 % and 20 % of the volumes stuck; if you got far less, "
                        "check that LearnerRemirror() searches (no preference) with no backoff")
-    check_between("STUCK_0230_0300", stuck_0230, 0.11, 0.15, hint="about 13 % of the volumes, as in AWS's account")
-    check_between("HEALTHY_ERRORS_0050_0240", healthy_errors, 0.5, 1.0,
-                  hint="the shared pool is exhausted: most calls of the healthy zones fail")
+    check_between("STUCK_0230_0300", stuck_0230, 0.11, 0.17,
+                  hint="read the series stuck_share of storm with clock_window_mean")
+    value = check_number("HEALTHY_ERRORS_0050_0240", healthy_errors)
+    window = (50 * 60.0, (2 * 60 + 40) * 60.0)
+    healthy = window_mean(storm, "api_error_share_healthy", *window)
+    zone_a = window_mean(storm, "api_error_share_affected", *window)
+    if abs(value - zone_a) < abs(value - healthy) and abs(value - zone_a) < 0.002:
+        raise AssertionError("HEALTHY_ERRORS_0050_0240 is zone a's error share (api_error_share_affected); "
+                             "the question asks for the healthy zones' (api_error_share_healthy)")
+    check_between("HEALTHY_ERRORS_0050_0240", value, 0.30, 0.55,
+                  hint="the shared pool is nearly full, not exhausted: a large share of the healthy zones' "
+                       "calls find no thread, not all of them")
     if storm["free_slots"][-1] != 0:
         raise AssertionError("free space should still be at zero at the end of the storm")
 
@@ -205,12 +246,15 @@ def _whatif_policy(stuck_mean: Any, searches: Any, crashes: Any) -> None:
 def _whatif_timeout(healthy_errors: Any, longest_safe: Any, predicted: Any) -> None:
     if len(healthy_errors) != len(TIMEOUTS):
         raise AssertionError("one error share per timeout")
-    if not (healthy_errors[0] < 0.01 and healthy_errors[-1] > 0.5):
-        raise AssertionError("a 5 s timeout should keep the healthy zones fine, and the 300 s one should not")
+    check_between("TIMEOUT_HEALTHY_ERRORS[0] (5 s)", healthy_errors[0], 0.0, 0.01,
+                  hint="a 5 s timeout keeps the healthy zones fine")
+    check_between("TIMEOUT_HEALTHY_ERRORS[-1] (300 s, the default)", healthy_errors[-1], 0.30, 0.70,
+                  hint="the default timeout is the storm you reproduced in Part 3")
     if longest_safe not in TIMEOUTS:
         raise AssertionError(f"LONGEST_SAFE_TIMEOUT_S should be one of {TIMEOUTS}")
-    check_close("PREDICTED_MAX_TIMEOUT_S", predicted, 110, rel=0.01,
-                hint="(64 threads - 4 zones x 5 threads) / 0.4 calls per second")
+    check_close("PREDICTED_MAX_TIMEOUT_S", predicted, 44 / 0.3, rel=0.01,
+                hint="Little's law turned around: the threads the normal calls leave free, divided by the "
+                     "rate of the calls that hold a thread for the whole timeout")
 
 
 @CHECKS.add("whatif_pool", passed="bulkhead: checked")
@@ -224,6 +268,25 @@ def _whatif_pool(healthy_errors: Any, affected_errors: Any, shrinks_storm: Any) 
 
 # -- Part 5: the commander plan -------------------------------------------------------------
 
+def beats_history(plan: Any, seed: int) -> dict:
+    """Assert that ``plan`` reaches the low band and scores more than AWS's own response on
+    ``seed``; return its card. (Copying what AWS did, from the lab's text, is not enough.)"""
+    card = check_plan("ebs-2011", plan, at_least="low", seed=seed)
+    history = score_plan("ebs-2011", HISTORICAL_PLAN, seed=seed)
+    if card["score"] <= history["score"]:
+        raise AssertionError(
+            f"your plan scored {card['score']:.0f}/100, no better than AWS's own response that night "
+            f"({history['score']:.0f}/100): you have the postmortem, they did not. What happened: "
+            f"{card['verdict']}.")
+    return card
+
+
+@CHECKS.add("plan_low")
+def _plan_low(plan: Any) -> str:
+    card = beats_history(plan, seed=0)
+    return f"band '{card['band']}' ({card['score']:.0f}/100) on seed 0, better than AWS's response"
+
+
 def _plan_check(band: str) -> Any:
     def plan_reaches(plan: Any) -> str:
         card = check_plan("ebs-2011", plan, at_least=band, seed=0)
@@ -231,7 +294,8 @@ def _plan_check(band: str) -> Any:
     return plan_reaches
 
 
-for _band in ("low", "middle", "top"):
+for _band in ("middle", "top"):
     CHECKS.add(f"plan_{_band}")(_plan_check(_band))
 
-__all__ = ["CHECKS", "SPARES", "POLICIES", "TIMEOUTS", "delay_samples", "values_of", "hand_made_result"]
+__all__ = ["CHECKS", "SPARES", "POLICIES", "TIMEOUTS", "delay_samples", "values_of",
+           "jitter_problem", "window_mean", "hand_made_result", "beats_history"]
