@@ -86,6 +86,8 @@ ATTRIBUTE_RULES = {
                      "display_pub", "displayhook"), "ipython"),
     **dict.fromkeys(("fromhex", "b64decode", "b32decode", "b16decode", "a85decode", "unhexlify",
                      "decompress", "maketrans"), "encoded-payload"),
+    # the commander game's answers: a scenario's reference plans, read instead of played
+    **dict.fromkeys(("intended_plan", "INTENDED_PLAN", "reference_plan"), "kit-reference"),
     **dict.fromkeys(("write_text", "write_bytes", "touch", "unlink", "rmdir", "mkdir",
                      "chmod", "symlink_to", "hardlink_to", "savetxt", "savez",
                      "savez_compressed", "tofile", "to_csv", "to_pickle"), "file-write"),

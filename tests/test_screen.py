@@ -154,6 +154,18 @@ def test_the_kits_reference_implementations_are_flagged(source: str, rule: str, 
     assert rule in {f.rule for f in findings}, findings
 
 
+@pytest.mark.parametrize("source", [
+    "PLAN = ddb.Model.intended_plan",
+    "PLAN = list(ddb.INTENDED_PLAN)",
+    "PLAN = simkit.scenario('dynamodb-2015').reference_plan('intended')",
+])
+def test_reading_the_games_intended_plan_is_flagged(source: str, releases, tmp_path: Path) -> None:
+    """The commander's answer is a plan played, not the scenario's own intended plan read out."""
+    nb = _with_answer("lab1-dynamodb-2015", "commander_plan", source)
+    findings = _findings(nb, releases["lab1-dynamodb-2015"], tmp_path)
+    assert "kit-reference" in {f.rule for f in findings}, findings
+
+
 def test_the_pipelines_patching_submission_is_flagged(releases, tmp_path: Path) -> None:
     """The kernel-patching cell of tests/pipeline_helpers.py, in lab 0's commander answer."""
     nb = _with_answer("lab0-overload", "commander_plan", ph.PATCH_CELL + "PLAN = []\n")
