@@ -5,11 +5,12 @@ earlier would have scored 88 (+31)". :func:`debrief` makes a handful of variants
 player's own plan, replays each on the same seed, and reports the best improvements in
 words. The variants, in order of priority:
 
-* the whole plan earlier (not before the page) or later;
-* each step taken ``debrief_shift_s`` earlier (not before the page) or later;
+* the whole plan ``debrief_shift_s`` earlier (not before the page);
+* each action the plan never took, added at the page (for an empty plan, also one
+  shift later), and one more of an action it may take again, a shift after its last;
+* each step taken ``debrief_shift_s`` earlier (not before the page);
 * each step dropped;
-* each action the plan never took, added at the page (or, for an empty plan, at the
-  page and one shift later).
+* the whole plan, and each step, a shift later.
 
 At most ``max_variants`` are played, in worker processes, so a debrief takes a few
 seconds. The same plan and seed always give the same debrief.
@@ -43,14 +44,18 @@ def _score(job: tuple[str, list, Any, int]) -> float:
 def variants(scenario: str, plan: Plan, model: Any) -> list[tuple[str, list]]:
     """``(what was changed, in words; the changed plan as data)``, most promising first.
 
-    ``model`` is a run of the scenario on the same seed and params (for the page, the
-    clock and the end of the run)."""
+    ``model`` is the scenario on the same seed and params, paged already (for the page,
+    the clock and the end of the run). The order is the order of priority when only
+    some variants can be played: acting sooner, the actions the plan lacks (one more of
+    an action it may take again, too), each step sooner, each step left out, then later.
+    """
     cls = get_scenario(scenario)
     shift = cls.debrief_shift_s / 60.0
     tick = cls.tick_s / 60.0
     page_min = -(-model.page_s // cls.tick_s) * cls.tick_s / 60.0
     end_min = model.horizon_s / 60.0
     steps = sorted(((s.minutes(model.world.clock_start_s), s.action) for s in plan.steps), key=lambda s: s[0])
+    words = format_duration(cls.debrief_shift_s)
 
     def clock(minute: float) -> str:
         return model.world.stamp(minute * 60.0)
@@ -58,36 +63,43 @@ def variants(scenario: str, plan: Plan, model: Any) -> list[tuple[str, list]]:
     def snap(minute: float) -> float:
         return round(round(minute / tick) * tick, 3)
 
-    out: list[tuple[str, list]] = []
-    words = format_duration(cls.debrief_shift_s)
+    def label(name: str) -> str:
+        return cls.actions[name].label if name in cls.actions else name
+
+    sooner, added, earlier, dropped, later = [], [], [], [], []
     if len(steps) > 1:
         move = min(shift, steps[0][0] - page_min)
         if move >= tick:
-            out.append((f"the whole plan {format_duration(move * 60)} earlier",
-                        [(snap(m - move), n) for m, n in steps]))
+            sooner.append((f"the whole plan {format_duration(move * 60)} earlier",
+                           [(snap(m - move), n) for m, n in steps]))
         if steps[-1][0] + shift < end_min:
-            out.append((f"the whole plan {words} later", [(snap(m + shift), n) for m, n in steps]))
+            later.append((f"the whole plan {words} later", [(snap(m + shift), n) for m, n in steps]))
     for i, (minute, name) in enumerate(steps):
-        label = cls.actions[name].label.lower() if name in cls.actions else name
         rest = steps[:i] + steps[i + 1:]
-        earlier = snap(max(page_min, minute - shift))
-        if earlier < minute:
-            out.append((f"{label} {words} earlier (at {clock(earlier)} instead of {clock(minute)})",
-                        sorted(rest + [(earlier, name)])))
-        later = snap(minute + shift)
-        if later < end_min:
-            out.append((f"{label} {words} later (at {clock(later)} instead of {clock(minute)})",
-                        sorted(rest + [(later, name)])))
-        out.append((f"leaving out \"{cls.actions[name].label}\" at {clock(minute)}", list(rest)))
-    taken = {name for _, name in steps}
+        before = snap(max(page_min, minute - shift))
+        if before < minute:
+            earlier.append((f"{label(name).lower()} {words} earlier (at {clock(before)} instead of {clock(minute)})",
+                            sorted(rest + [(before, name)])))
+        after = snap(minute + shift)
+        if after < end_min:
+            later.append((f"{label(name).lower()} {words} later (at {clock(after)} instead of {clock(minute)})",
+                          sorted(rest + [(after, name)])))
+        dropped.append((f"leaving out \"{label(name)}\" at {clock(minute)}", list(rest)))
+    taken = {name: sum(1 for _, n in steps if n == name) for name in cls.actions}
     for name, spec in cls.actions.items():
-        if name in taken:
+        if taken[name] == 0:
+            times = [page_min] if steps else [page_min, snap(page_min + shift)]
+            what = f"adding \"{spec.label}\""
+        elif spec.limit is None or taken[name] < spec.limit:
+            last = max(m for m, n in steps if n == name)
+            times = [snap(last + shift)]
+            what = f"taking \"{spec.label}\" once more"
+        else:
             continue
-        times = [page_min] if steps else [page_min, snap(page_min + shift)]
-        for minute in times:
-            if minute < end_min:
-                out.append((f"adding \"{spec.label}\" at {clock(minute)}", sorted(steps + [(minute, name)])))
-    return [(what, [list(step) for step in changed]) for what, changed in out]
+        added += [(f"{what} at {clock(minute)}", sorted(steps + [(minute, name)]))
+                  for minute in times if minute < end_min]
+    ordered = sooner + added[:1] + earlier + added[1:] + dropped + later
+    return [(what, [list(step) for step in changed]) for what, changed in ordered]
 
 
 def debrief(
@@ -107,8 +119,9 @@ def debrief(
     if card is None:
         play_out(model, plan)
         card = model.score_card()
-    else:
-        model.advance_to(model.horizon_s)
+    else:  # only the page is needed: run until it comes
+        while model.page_s is None and not model.finished:
+            model.advance_to(model.now + cls.tick_s)
     if model.page_s is None:
         return ["nothing paged the on-call engineer on this seed: there was nothing to respond to"]
     options = variants(scenario, plan, model)[:max_variants]
