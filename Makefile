@@ -10,6 +10,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.cascade-installed
 # Extra arguments for pytest, e.g. make test PYTEST_ARGS="-m 'not slow' -x"
 PYTEST_ARGS ?=
+# Test files run side by side in this many processes (pytest-xdist, one file per process at a
+# time, so a file's module fixtures are built once). Most slow tests wait on kernels, nbgrader
+# and the browser, so two processes help even on one core; TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -lt 2 ] && n=2; [ $$n -gt 4 ] && n=4; echo $$n)
 # make grade LAB=<lab> [WORKERS=n] [SHARD=i/N] [TIMEOUT=seconds per submission]
 LAB ?=
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -52,7 +56,7 @@ course: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/labs $(ROOT_FLAG)
 
 test: $(STAMP) $(KERNELSPEC)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --numprocesses=$(TEST_WORKERS) --dist=loadfile $(PYTEST_ARGS)
 
 labs: $(STAMP)
 	$(PY) course/generate_labs.py

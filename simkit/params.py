@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Sequence
 
@@ -125,8 +126,9 @@ def _check(name: str, value: Any, spec: ParamSpec) -> Any:
             raise TypeError(f"{name} = {value!r} is not allowed: must be True or False")
         return value
     if spec.kind in (int, float):
-        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if spec.kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
+        # numbers.Real and numbers.Integral take NumPy's numbers too (np.int64 is not an int)
+        is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if spec.kind is int and not (isinstance(value, numbers.Integral) and not isinstance(value, bool)):
             if is_number and float(value).is_integer():
                 value = int(value)
             else:

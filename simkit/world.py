@@ -17,6 +17,7 @@ differ only in a retry policy see exactly the same arrivals.
 from __future__ import annotations
 
 import hashlib
+import numbers
 import random
 from typing import Callable
 
@@ -50,9 +51,10 @@ class World:
         bucket_s: float = 1.0,
         clock_start_s: float = 0.0,
     ) -> None:
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        # numbers.Integral takes NumPy integers too; a bool is refused, though it is an int
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
             raise TypeError(f"seed = {seed!r} is not allowed: must be an integer >= 0")
-        self.seed = seed
+        self.seed = int(seed)
         self.env = simpy.Environment()
         self.horizon_s = float(horizon_s)
         self.clock_start_s = float(clock_start_s)

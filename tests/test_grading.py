@@ -95,6 +95,17 @@ def test_value_checks_say_what_is_wrong():
     with pytest.raises(AssertionError, match="should be math.inf"):
         grading.check_close("w", 3.0, float("inf"))
     grading.check_close("w", float("inf"), float("inf"))
+
+
+def test_an_absolute_tolerance_alone_adds_no_relative_slack():
+    # a wasted share of 0.124 where 0.128 is right is 3% off: within the default 5%,
+    # but not within the 5e-4 a hidden test asks for
+    grading.check_close("share", 0.1284, 0.128, abs_=5e-4)
+    with pytest.raises(AssertionError, match="share = 0.124 is too low"):
+        grading.check_close("share", 0.124, 0.128, abs_=5e-4)
+    with pytest.raises(AssertionError, match="cells = 7 is too high"):
+        grading.check_close("cells", 7, 5, abs_=1)
+    grading.check_close("share", 0.124, 0.128, abs_=5e-4, rel=0.05)  # both: the wider counts
     with pytest.raises(AssertionError, match="y = 5 is too high: it should lie between 0 and 1"):
         grading.check_between("y", 5, 0, 1)
     with pytest.raises(AssertionError, match="not one of the choices"):

@@ -20,9 +20,8 @@ kernel with its test cells judged outside it (as ``nbgrader autograde`` does, se
   cells are judged again with every action taken at once at the page: that is a real
   response, but not the top band;
 * **copied from the text**: correct functions, but every experiment answer and the plan
-  taken from the lab's prose: no experiment point. The only plan the text shows is the
-  plain-Python example of Part 5 (shed stale requests at 00:01:05); it reaches the low
-  band on seed 0 and so earns the low band's point, and no other commander point.
+  taken from the lab's prose: no point of Parts 3 to 5. The only plan the text shows is the
+  plain-Python example of Part 5 (add workers at 00:01:05), which stays in the bottom band.
 """
 
 from __future__ import annotations
@@ -344,9 +343,9 @@ DES_SEEDS = [0, 1, 2, 3, 4]
 DES_COLLAPSED_SHARE = {2.0: 0.0, 6.0: 0.8, 10.0: 1.0}
 ENVELOPE_WRONG_AT = {6.0}
 ''',
-    # the plain-Python example of Part 5: incident.tick(13) (00:01:05), incident.act("shed_load")
+    # the plain-Python example of Part 5: incident.tick(13) (00:01:05), incident.act("add_capacity")
     "commander_plan": '''
-PLAN = [("00:01:05", "shed_load")]
+PLAN = [("00:01:05", "add_capacity")]
 ''',
 }
 
@@ -424,8 +423,8 @@ def test_plausible_mistakes_lose_the_points_of_their_cells(workdir: Path) -> Non
 def test_answers_copied_from_the_text_earn_no_experiment_point(workdir: Path) -> None:
     graded, _ = _graded(COPIED, workdir)
     earned = {gid for gid, (passed, _) in graded.items() if passed}
-    # The text's only plan, the plain-Python example (shed stale requests at seed 0's page), is a
-    # real first move: it reaches the low band on seed 0 and seed 6, and is refused on seed 2.
-    assert earned == FUNCTIONS_GRADED | {"test_plan_low"}, (
+    # The text's only plan, the plain-Python example (more workers at seed 0's page), shows how
+    # to act, not what to do: alone it stays in the bottom band.
+    assert earned == FUNCTIONS_GRADED, (
         f"copied numbers earned {sorted(earned - FUNCTIONS_GRADED)}; lost {sorted(FUNCTIONS_GRADED - earned)}")
-    assert "on seed 2" in graded["test_plan_middle"][1], graded["test_plan_middle"][1]
+    assert "bottom" in graded["test_plan_low"][1], graded["test_plan_low"][1]

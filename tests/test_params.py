@@ -28,6 +28,21 @@ def test_integral_float_accepted_for_int():
     assert Knobs(workers=3.0).workers == 3
 
 
+def test_numpy_numbers_are_numbers_and_numpy_bools_are_not():
+    import numpy as np
+
+    from simkit.world import World
+
+    knobs = Knobs(workers=np.int64(3), timeout_s=np.int32(2), share=np.float32(0.25))
+    assert (knobs.workers, knobs.timeout_s, knobs.share) == (3, 2.0, 0.25)
+    assert type(knobs.workers) is int and type(knobs.timeout_s) is float
+    assert World(np.int64(7), horizon_s=10).seed == 7
+    with pytest.raises(TypeError, match="workers = np.True_ is not allowed"):
+        Knobs(workers=np.bool_(True))
+    with pytest.raises(TypeError, match="seed = True is not allowed"):
+        World(True, horizon_s=10)
+
+
 def test_replace_validates_again():
     k = Knobs()
     assert k.replace(share=0.25).share == 0.25

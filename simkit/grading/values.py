@@ -75,12 +75,16 @@ def check_number(name: str, got: Any, *, hint: str = "") -> float:
     return float(got)
 
 
-def check_close(name: str, got: Any, expected: float, *, rel: float = 0.05, abs_: float = 0.0,
+def check_close(name: str, got: Any, expected: float, *, rel: float | None = None, abs_: float = 0.0,
                 hint: str = "", show_expected: bool = False) -> None:
     """Assert ``got`` is within ``rel`` (relative) or ``abs_`` (absolute) of ``expected``.
 
-    ``expected`` may be ``math.inf``; then only infinity passes.
+    Give one tolerance or both (then the wider one counts). Without either, 5% relative.
+    Giving only ``abs_`` means exactly that: no relative slack is added behind the
+    check's back. ``expected`` may be ``math.inf``; then only infinity passes.
     """
+    if rel is None:
+        rel = 0.0 if abs_ else 0.05
     if math.isinf(expected):
         check_type(name, got, float)
         if float(got) == expected:
