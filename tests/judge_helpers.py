@@ -136,3 +136,40 @@ def run_judged(nb: Any, transport: Any, setup_ids: tuple[str, ...] = ("setup",))
 
 
 __all__ = ["ShellTransport", "KernelTransport", "CellVerdict", "run_in_kernel", "run_judged", "MIME"]
+
+
+# -- graded like a class: a lab's solution with some answer cells rewritten ---------------------
+
+def solution_with(lab: str, answers: dict[str, str]) -> Any:
+    """``lab``'s solution notebook with the answer cells named in ``answers`` rewritten.
+
+    A name that is not an answer cell of the lab fails the test (a typo would otherwise
+    leave the solution's own answer in place and the test would prove nothing).
+    """
+    import copy
+
+    nb = copy.deepcopy(ph.read_nb(ph.SOLUTIONS / lab / f"{lab}.ipynb"))
+    unknown = set(answers) - {ph.grade_id(c) for c in nb.cells if ph.is_answer(c)}
+    assert not unknown, f"no answer cells {unknown}"
+    for cell in nb.cells:
+        if ph.is_answer(cell) and ph.grade_id(cell) in answers:
+            cell.source = answers[ph.grade_id(cell)].strip("\n")
+    return nb
+
+
+def lab_workdir(tmp_path_factory: Any, lab: str) -> Any:
+    """A private copy of ``lab``'s solution folder (its data files), to run submissions in."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp(f"{lab}-submissions")
+    shutil.copytree(ph.SOLUTIONS / lab, folder / lab)
+    return folder / lab
+
+
+def judged(nb: Any, workdir: Any) -> dict[str, tuple[bool, str]]:
+    """Each test cell's (passed, message), the notebook run in a fresh kernel in ``workdir``."""
+    kernel = KernelTransport(cwd=str(workdir))
+    try:
+        return {v.grade_id: (v.passed, v.message) for v in run_judged(nb, kernel)}
+    finally:
+        kernel.close()

@@ -26,14 +26,12 @@ kernel with its test cells judged outside it (as ``nbgrader autograde`` does, se
 
 from __future__ import annotations
 
-import copy
-import shutil
 from pathlib import Path
 
 import pytest
 
 import pipeline_helpers as ph
-from judge_helpers import CellVerdict, KernelTransport, _message, run_judged
+from judge_helpers import CellVerdict, KernelTransport, _message, lab_workdir, run_judged, solution_with
 from simkit.grading.judge import Judge
 
 pytestmark = pytest.mark.slow
@@ -350,21 +348,9 @@ PLAN = [("00:01:05", "add_capacity")]
 }
 
 
-def _submission(answers: dict[str, str]) -> ph.NotebookNode:
-    nb = copy.deepcopy(ph.read_nb(ph.SOLUTIONS / LAB / f"{LAB}.ipynb"))
-    ids = {ph.grade_id(c) for c in nb.cells if ph.is_answer(c)}
-    assert set(answers) <= ids, f"no answer cells {set(answers) - ids}"
-    for cell in nb.cells:
-        if ph.is_answer(cell) and ph.grade_id(cell) in answers:
-            cell.source = answers[ph.grade_id(cell)].strip("\n")
-    return nb
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("lab0-submissions")
-    shutil.copytree(ph.SOLUTIONS / LAB, folder / LAB)
-    return folder / LAB
+    return lab_workdir(tmp_path_factory, LAB)
 
 
 def _verdicts(verdicts: list[CellVerdict]) -> dict[str, tuple[bool, str]]:
@@ -375,7 +361,7 @@ def _graded(answers: dict[str, str], workdir: Path,
             plans_after: dict[str, str] | None = None) -> tuple[dict, dict[str, dict]]:
     """Each test cell's (passed, message); then, per plan in ``plans_after``, the plan cells' verdicts
     with that plan run in the same kernel after the notebook."""
-    nb = _submission(answers)
+    nb = solution_with(LAB, answers)
     kernel = KernelTransport(cwd=str(workdir))
     try:
         graded = _verdicts(run_judged(nb, kernel))

@@ -19,14 +19,12 @@ included):
 
 from __future__ import annotations
 
-import copy
-import shutil
 from pathlib import Path
 
 import pytest
 
 import pipeline_helpers as ph
-from judge_helpers import KernelTransport, run_judged
+from judge_helpers import judged, lab_workdir, solution_with
 
 pytestmark = pytest.mark.slow
 
@@ -253,30 +251,13 @@ COPIED_FAILS = {"test_tipping", "test_repro", "test_repro_minutes", "test_repro_
                 "test_plan_top"}
 
 
-def _submission(answers: dict[str, str]):
-    nb = copy.deepcopy(ph.read_nb(ph.SOLUTIONS / LAB / f"{LAB}.ipynb"))
-    unknown = set(answers) - {ph.grade_id(c) for c in nb.cells if ph.is_answer(c)}
-    assert not unknown, f"no answer cells {unknown}"
-    for cell in nb.cells:
-        if ph.is_answer(cell) and ph.grade_id(cell) in answers:
-            cell.source = answers[ph.grade_id(cell)].strip() + "\n"
-    return nb
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("lab1-submissions")
-    shutil.copytree(ph.SOLUTIONS / LAB, folder / LAB)
-    return folder / LAB
+    return lab_workdir(tmp_path_factory, LAB)
 
 
 def _grade(answers: dict[str, str], workdir: Path) -> dict[str, tuple[bool, str]]:
-    kernel = KernelTransport(cwd=str(workdir))
-    try:
-        verdicts = run_judged(_submission(answers), kernel)
-    finally:
-        kernel.close()
-    return {v.grade_id: (v.passed, v.message) for v in verdicts}
+    return judged(solution_with(LAB, answers), workdir)
 
 
 def _points(verdicts: dict[str, tuple[bool, str]]) -> tuple[float, float]:

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import copy
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 import pipeline_helpers as ph
-from judge_helpers import KernelTransport, run_judged
+from judge_helpers import KernelTransport, judged, lab_workdir
 from simkit.grading.judge import Judge
 
 pytestmark = pytest.mark.slow
@@ -333,17 +332,7 @@ def _points() -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("lab2-submissions")
-    shutil.copytree(ph.SOLUTIONS / LAB, folder / LAB)
-    return folder / LAB
-
-
-def _judged(nb, workdir: Path) -> dict[str, tuple[bool, str]]:
-    kernel = KernelTransport(cwd=str(workdir))
-    try:
-        return {v.grade_id: (v.passed, v.message) for v in run_judged(nb, kernel)}
-    finally:
-        kernel.close()
+    return lab_workdir(tmp_path_factory, LAB)
 
 
 def test_the_choices_are_alike_and_the_right_one_stands_out_by_nothing() -> None:
@@ -360,7 +349,7 @@ def test_the_choices_are_alike_and_the_right_one_stands_out_by_nothing() -> None
 
 
 def test_right_in_another_style_gets_full_marks(workdir: Path) -> None:
-    verdicts = _judged(_variant(ANOTHER_STYLE), workdir)
+    verdicts = judged(_variant(ANOTHER_STYLE), workdir)
     assert set(verdicts) == set(_points())
     lost = {gid: message for gid, (passed, message) in verdicts.items() if not passed}
     assert not lost, f"right answers written another way lost points: {lost}"
@@ -397,7 +386,7 @@ def test_answers_copied_from_the_text_earn_nothing_but_a_real_plan(workdir: Path
     text = _markdown_text()
     for number in ("6.8%", "23 h 40 min", "150 and 190", "18:40", "1.5%"):
         assert number in text, f"the copied answers assume the text says {number!r}"
-    verdicts = _judged(_variant(copied, blank_others=True), workdir)
+    verdicts = judged(_variant(copied, blank_others=True), workdir)
     points = _points()
     earned = {gid: points[gid] for gid, (passed, _) in verdicts.items() if passed}
     assert set(earned) <= {"test_plan_low", "test_plan_middle"}, (

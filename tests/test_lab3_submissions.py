@@ -17,14 +17,11 @@ kernel with its test cells judged outside it (as ``nbgrader autograde`` does, se
 
 from __future__ import annotations
 
-import copy
-import shutil
 from pathlib import Path
 
 import pytest
 
-import pipeline_helpers as ph
-from judge_helpers import KernelTransport, run_judged
+from judge_helpers import judged, lab_workdir, solution_with
 
 pytestmark = pytest.mark.slow
 
@@ -209,30 +206,13 @@ PLAN = [("02:40", "disable_create_volume"), ("08:20", "isolate_control_plane"), 
 }
 
 
-def _submission(answers: dict[str, str]) -> ph.NotebookNode:
-    nb = copy.deepcopy(ph.read_nb(ph.SOLUTIONS / LAB / f"{LAB}.ipynb"))
-    ids = {ph.grade_id(c) for c in nb.cells if ph.is_answer(c)}
-    assert set(answers) <= ids, f"no answer cells {set(answers) - ids}"
-    for cell in nb.cells:
-        if ph.is_answer(cell) and ph.grade_id(cell) in answers:
-            cell.source = answers[ph.grade_id(cell)].strip("\n")
-    return nb
-
-
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("lab3-submissions")
-    shutil.copytree(ph.SOLUTIONS / LAB, folder / LAB)
-    return folder / LAB
+    return lab_workdir(tmp_path_factory, LAB)
 
 
 def _graded(answers: dict[str, str], workdir: Path) -> dict[str, tuple[bool, str]]:
-    kernel = KernelTransport(cwd=str(workdir))
-    try:
-        verdicts = run_judged(_submission(answers), kernel)
-    finally:
-        kernel.close()
-    return {v.grade_id: (v.passed, v.message) for v in verdicts}
+    return judged(solution_with(LAB, answers), workdir)
 
 
 def test_right_answers_in_another_style_get_every_point(workdir: Path) -> None:

@@ -113,6 +113,24 @@ def check_between(name: str, got: Any, low: float, high: float, *, hint: str = "
     _fail(f"{name} = {_show(got)} is {direction}: it should lie between {low:g} and {high:g}", hint)
 
 
+def check_seed_shares(name: str, got: Any, keys: Sequence[float], *, keys_name: str, key_kind: str,
+                      seeds: Sequence[int], what: str) -> None:
+    """Assert ``got`` is a sweep's ``{key: share of seeds}``: one entry per key, each a share of ``seeds``.
+
+    ``what`` says which seeds are counted ("recovered", "collapsed"). A share that is no
+    multiple of ``1 / len(seeds)`` cannot have been counted over those seeds.
+    """
+    check_type(name, got, dict)
+    if sorted(got) != sorted(keys):
+        raise AssertionError(f"{name} needs one entry per {key_kind} of {keys_name} ({list(keys)})")
+    n = len(seeds)
+    for key in keys:
+        share = check_number(f"{name}[{key:g}]", got[key])
+        if not 0.0 <= share <= 1.0 or abs(share * n - round(share * n)) > 1e-9:
+            raise AssertionError(f"{name}[{key:g}] should be the share of the {n} seeds that {what}: "
+                                 f"0, {1 / n:g}, ..., 1")
+
+
 def check_equal(name: str, got: Any, expected: Any, *, hint: str = "",
                 show_expected: bool = False) -> None:
     """Assert ``got == expected`` (for exact answers: counts, sets, words)."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..canonical import check_plan, run_summary
 from ..context import in_hidden_tests, in_notebook
-from ..values import check_between, check_close, check_number, check_type, is_number
+from ..values import check_between, check_close, check_number, check_seed_shares, check_type, is_number
 from . import Checks
 
 CHECKS = Checks("lab0")
@@ -301,15 +301,8 @@ def _wasted(wasted_share: Any) -> None:
 
 @CHECKS.add("whatif_vulnerable", passed="the sweep has the right form (hidden tests compare it with the kit's runs)")
 def _vulnerable(recovered_share: Any, safe_base: Any, never_base: Any) -> None:
-    check_type("RECOVERED_SHARE", recovered_share, dict)
-    if sorted(recovered_share) != BASES:
-        raise AssertionError(f"RECOVERED_SHARE needs one entry per base load of BASES ({BASES})")
-    n = len(SWEEP_SEEDS)
-    for base in BASES:
-        share = check_number(f"RECOVERED_SHARE[{base}]", recovered_share[base])
-        if not 0.0 <= share <= 1.0 or abs(share * n - round(share * n)) > 1e-9:
-            raise AssertionError(f"RECOVERED_SHARE[{base}] should be the share of the {n} seeds that recovered "
-                                 f"(0, 0.2, ..., 1)")
+    check_seed_shares("RECOVERED_SHARE", recovered_share, BASES, keys_name="BASES", key_kind="base load",
+                      seeds=SWEEP_SEEDS, what="recovered")
     for name, value in (("SAFE_BASE_RPS", safe_base), ("NEVER_BASE_RPS", never_base)):
         check_type(name, value, float)
         if value not in BASES:
@@ -408,15 +401,8 @@ def _envelope_vs_map(agreement: Any, too_optimistic: Any, too_pessimistic: Any) 
 
 @CHECKS.add("envelope_vs_des", passed="the answers are consistent (hidden tests compare them with the kit's runs)")
 def _envelope_vs_des(collapsed_share: Any, wrong_at: Any, envelope_predicts_collapse: Any) -> None:
-    check_type("DES_COLLAPSED_SHARE", collapsed_share, dict)
-    if sorted(collapsed_share) != DES_DURATIONS:
-        raise AssertionError(f"DES_COLLAPSED_SHARE needs one entry per duration of DES_DURATIONS ({DES_DURATIONS})")
-    n = len(DES_SEEDS)
-    for d in DES_DURATIONS:
-        share = check_number(f"DES_COLLAPSED_SHARE[{d:g}]", collapsed_share[d])
-        if not 0.0 <= share <= 1.0 or abs(share * n - round(share * n)) > 1e-9:
-            raise AssertionError(f"DES_COLLAPSED_SHARE[{d:g}] should be the share of the {n} seeds that collapsed "
-                                 "(did not recover): 0, 0.2, ..., 1")
+    check_seed_shares("DES_COLLAPSED_SHARE", collapsed_share, DES_DURATIONS, keys_name="DES_DURATIONS",
+                      key_kind="duration", seeds=DES_SEEDS, what="collapsed (did not recover)")
     check_type("ENVELOPE_WRONG_AT", wrong_at, set)
     if not set(wrong_at) <= set(DES_DURATIONS):
         raise AssertionError(f"ENVELOPE_WRONG_AT holds durations of DES_DURATIONS ({DES_DURATIONS})")

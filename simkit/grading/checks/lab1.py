@@ -14,7 +14,8 @@ from typing import Any
 
 from ..canonical import check_plan, run_summary, score_plan
 from ..context import in_hidden_tests, in_notebook
-from ..values import check_between, check_close, check_equal, check_number, check_raises, check_type
+from ..values import (check_between, check_close, check_equal, check_number, check_raises, check_seed_shares,
+                      check_type)
 from . import Checks
 
 CHECKS = Checks("lab1")
@@ -151,14 +152,8 @@ def _error_0500_0600(error_0500_0600: Any) -> None:
 
 @CHECKS.add("recovered_share", passed="RECOVERED_SHARE has the right form")
 def _recovered_share(recovered_share: Any) -> None:
-    check_type("RECOVERED_SHARE", recovered_share, dict)
-    if sorted(recovered_share) != GSI_GRID:
-        raise AssertionError(f"RECOVERED_SHARE needs one entry per factor of GSI_GRID ({GSI_GRID})")
-    for g, share in recovered_share.items():
-        value = check_number(f"RECOVERED_SHARE[{g}]", share)
-        if not 0.0 <= value <= 1.0 or abs(value * len(GSI_SEEDS) - round(value * len(GSI_SEEDS))) > 1e-9:
-            raise AssertionError(f"RECOVERED_SHARE[{g}] should be a share of {len(GSI_SEEDS)} seeds "
-                                 f"(0, 0.2, ..., 1)")
+    check_seed_shares("RECOVERED_SHARE", recovered_share, GSI_GRID, keys_name="GSI_GRID", key_kind="factor",
+                      seeds=GSI_SEEDS, what="recovered")
     if recovered_share[GSI_GRID[0]] != 1.0:
         raise AssertionError(f"at GSI factor {GSI_GRID[0]} the fleet recovers on every seed")
 
